@@ -1,0 +1,46 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+// run executes the real CLI in-process and returns stdout, stderr and the exit code.
+func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	return runStdin(t, "", args...)
+}
+
+func runStdin(t *testing.T, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Main(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+func TestVersionAndUsageErrors(t *testing.T) {
+	out, _, code := run(t, "version")
+	if code != ExitOK || !strings.HasPrefix(out, "mtukit ") {
+		t.Fatalf("version: code %d out %q", code, out)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"unknown command", []string{"nosuchcommand"}},
+		{"unknown flag", []string{"version", "--nosuchflag"}},
+		{"extra argument", []string{"version", "extra"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, errs, code := run(t, tc.args...)
+			if code != ExitUsage {
+				t.Fatalf("code = %d, want %d (stderr %q)", code, ExitUsage, errs)
+			}
+			if strings.Count(errs, "\n") != 1 || !strings.HasPrefix(errs, "mtukit: ") {
+				t.Fatalf("want one error line, got %q", errs)
+			}
+		})
+	}
+}

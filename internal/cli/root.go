@@ -1,0 +1,142 @@
+// Package cli is mtukit's command line: one cobra command per file, all
+// reachable in-process through Main so tests run the real CLI without a
+// subprocess.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes. Bad input (flags, specs, files that do not parse) is 2, so a
+// script can tell "you asked wrongly" from "the network said no".
+const (
+	ExitOK      = 0
+	ExitFailure = 1
+	ExitUsage   = 2
+)
+
+// Env is what every command needs from the outside world.
+type Env struct {
+	Ctx    context.Context
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// commands holds the constructors that each command file registers in its
+// init, so adding a command never touches this file.
+var commands []func(*Env) *cobra.Command
+
+func register(f func(*Env) *cobra.Command) { commands = append(commands, f) }
+
+// UsageError marks an error caused by the user's input; Main prints it on
+// one line and exits with ExitUsage.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// usagef builds a UsageError.
+func usagef(format string, a ...any) error {
+	return &UsageError{Err: fmt.Errorf(format, a...)}
+}
+
+// asUsage wraps err as a UsageError (nil stays nil).
+func asUsage(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ue *UsageError
+	if errors.As(err, &ue) {
+		return err
+	}
+	return &UsageError{Err: err}
+}
+
+// NewRoot builds the command tree for env.
+func NewRoot(env *Env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "mtukit",
+		Short: "Exact MTU and MSS for any tunnel stack, probing, capture forensics",
+		Long: `mtukit ends MTU and MSS trouble: it computes the exact tunnel MTU and MSS clamp
+for any stack of encapsulations, rewrites SYNs the way a clamping router does,
+simulates and runs path MTU searches that survive ICMP black holes, explains
+captures, and serves it all as a web page and JSON API.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(env.Stdin)
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return asUsage(err) })
+	for _, f := range commands {
+		c := f(env)
+		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return asUsage(err) })
+		root.AddCommand(c)
+	}
+	return root
+}
+
+// Main runs mtukit with args and returns the process exit code. Errors are
+// printed as one line on stderr, never as a stack trace.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "mtukit: internal error: %v\n", r)
+			code = ExitFailure
+		}
+	}()
+	env := &Env{Ctx: ctx, Stdin: stdin, Stdout: stdout, Stderr: stderr}
+	root := NewRoot(env)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	fmt.Fprintf(stderr, "mtukit: %s\n", msg)
+	var ue *UsageError
+	if errors.As(err, &ue) || isCobraUsage(err) {
+		return ExitUsage
+	}
+	return ExitFailure
+}
+
+// isCobraUsage recognises cobra's own argument errors, which it does not type.
+func isCobraUsage(err error) bool {
+	s := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "requires at most", "invalid argument", "flag needs an argument", "required flag"} {
+		if strings.Contains(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// writeJSON prints v as indented JSON followed by a newline: the one JSON
+// encoding every command and the web API share.
+func writeJSON(w io.Writer, v any) error {
+	b, err := MarshalJSON(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// MarshalJSON is the JSON form of a report as the CLI prints it (indented,
+// trailing newline); the web API uses it so both give identical bytes.
+func MarshalJSON(v any) ([]byte, error) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
