@@ -1,0 +1,184 @@
+package encap
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// layerDef is a catalog entry: a layer's name, its arguments and how they
+// turn into bytes.
+type layerDef struct {
+	name    string
+	aliases []string
+	summary string
+	rfc     string
+	args    []argDef
+	build   func(a args) (Layer, error)
+}
+
+// argDef is one argument a layer accepts. Flags in the same group exclude
+// each other (a cipher, a mode); int arguments take a value.
+type argDef struct {
+	name  string
+	group string
+	isInt bool
+	min   int
+	max   int
+	step  int
+	def   int
+	doc   string
+}
+
+func (d argDef) rangeText() string {
+	if d.step > 1 {
+		return fmt.Sprintf("%d..%d in steps of %d", d.min, d.max, d.step)
+	}
+	return fmt.Sprintf("%d..%d", d.min, d.max)
+}
+
+type argVal struct {
+	pos     int
+	present bool
+	n       int
+}
+
+type args struct {
+	def   *layerDef
+	set   map[string]argVal
+	order []string
+}
+
+func (a args) has(name string) bool { return a.set[name].present }
+
+// num returns an int argument, or its default.
+func (a args) num(name string) int {
+	if v, ok := a.set[name]; ok {
+		return v.n
+	}
+	ad, _ := a.def.arg(name)
+	return ad.def
+}
+
+// pick returns which flag of a group was given, or def.
+func (a args) pick(group, def string) string {
+	if name, ok := a.group(a.def, group); ok {
+		return name
+	}
+	return def
+}
+
+func (a args) group(d *layerDef, group string) (string, bool) {
+	for _, ad := range d.args {
+		if ad.group == group && a.has(ad.name) {
+			return ad.name, true
+		}
+	}
+	return "", false
+}
+
+func (d *layerDef) arg(name string) (argDef, bool) {
+	for _, ad := range d.args {
+		if ad.name == name {
+			return ad, true
+		}
+	}
+	return argDef{}, false
+}
+
+func (d *layerDef) argNames() []string {
+	out := make([]string, len(d.args))
+	for i, ad := range d.args {
+		out[i] = ad.name
+	}
+	return out
+}
+
+// registry is filled by the protocol files' init functions.
+var registry = map[string]*layerDef{}
+var registryOrder []*layerDef
+
+func define(d *layerDef) {
+	for _, n := range append([]string{d.name}, d.aliases...) {
+		if _, dup := registry[n]; dup {
+			panic("encap: layer defined twice: " + n)
+		}
+		registry[n] = d
+	}
+	registryOrder = append(registryOrder, d)
+}
+
+func lookup(name string) (*layerDef, bool) {
+	d, ok := registry[name]
+	return d, ok
+}
+
+func layerNames() []string {
+	out := make([]string, 0, len(registry))
+	for n := range registry {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// LayerDoc describes a layer for `mtukit calc --list` and the web page.
+type LayerDoc struct {
+	Name    string   `json:"name"`
+	Aliases []string `json:"aliases,omitempty"`
+	Summary string   `json:"summary"`
+	RFC     string   `json:"rfc"`
+	Bytes   int      `json:"bytes"` // overhead with no arguments on a 1500-byte link (minimum, when padded)
+	Args    []ArgDoc `json:"args,omitempty"`
+}
+
+// ArgDoc describes one argument of a layer.
+type ArgDoc struct {
+	Name  string `json:"name"`
+	Group string `json:"group,omitempty"`
+	Value string `json:"value,omitempty"` // "N (0..252 in steps of 4)" for int arguments
+	Doc   string `json:"doc"`
+	Bytes int    `json:"bytes"` // overhead with only this argument, on a 1500-byte link
+}
+
+// Catalog lists every layer with its arguments, in a stable order. Byte
+// counts are computed by the solver itself, so the list cannot drift from
+// the arithmetic.
+func Catalog() []LayerDoc {
+	var out []LayerDoc
+	for _, d := range registryOrder {
+		ld := LayerDoc{Name: d.name, Aliases: d.aliases, Summary: d.summary, RFC: d.rfc}
+		ld.Bytes = overheadOf(d.name)
+		for _, ad := range d.args {
+			doc := ArgDoc{Name: ad.name, Group: ad.group, Doc: ad.doc}
+			spec := d.name + "(" + ad.name + ")"
+			if ad.isInt {
+				doc.Value = "N (" + ad.rangeText() + fmt.Sprintf(", default %d)", ad.def)
+				v := ad.def + max(ad.step, 1)
+				if v > ad.max {
+					v = ad.max
+				}
+				spec = fmt.Sprintf("%s(%s=%d)", d.name, ad.name, v)
+				doc.Value = strings.Replace(doc.Value, "N (", fmt.Sprintf("N (bytes shown for %d; ", v), 1)
+			}
+			doc.Bytes = overheadOf(spec)
+			ld.Args = append(ld.Args, doc)
+		}
+		out = append(out, ld)
+	}
+	return out
+}
+
+// overheadOf is the minimum overhead of a one-layer spec on a 1500 link, or
+// -1 if the spec alone is not valid (an argument that needs another).
+func overheadOf(spec string) int {
+	s, err := Parse(spec)
+	if err != nil {
+		return -1
+	}
+	sol, err := s.Solve(1500)
+	if err != nil {
+		return -1
+	}
+	return sol.OverheadMin
+}
