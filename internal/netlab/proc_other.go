@@ -1,0 +1,9 @@
+//go:build !linux
+
+package netlab
+
+import "syscall"
+
+func backgroundAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true}
+}
