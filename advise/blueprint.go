@@ -1,0 +1,80 @@
+package advise
+
+import (
+	"strings"
+
+	"github.com/mtukit/mtukit/encap"
+	"github.com/mtukit/mtukit/mss"
+)
+
+// Blueprint is a full-size TCP segment at the tunnel MTU laid out header by
+// header, outermost first, with byte offsets from the start of the packet
+// that counts against the link MTU (framing outside the MTU has offset -1).
+type Blueprint struct {
+	Family string           `json:"family"`
+	Inner  int              `json:"inner"`
+	Wire   int              `json:"wire"`
+	Fields []BlueprintField `json:"fields"`
+}
+
+// BlueprintField is one region of the packet.
+type BlueprintField struct {
+	Offset int    `json:"offset"`
+	Bytes  int    `json:"bytes"`
+	Name   string `json:"name"`
+	Layer  string `json:"layer,omitempty"`
+	// Role is one of: outside (framing outside the MTU), encap (a header
+	// the stack adds), ip and tcp (the inner headers), options (TCP
+	// options), payload, padding, trailer.
+	Role string `json:"role"`
+}
+
+func blueprint(st *encap.Stack, t int, opts Options) (Blueprint, error) {
+	f := opts.Family
+	if f == encap.IPv6 && t < 1280 {
+		f = encap.IPv4
+	}
+	fields, err := st.Breakdown(t, opts.LinkMTU)
+	if err != nil {
+		return Blueprint{}, err
+	}
+	b := Blueprint{Family: f.String(), Inner: t}
+	off := 0
+	add := func(bytes int, name, layer, role string) {
+		if bytes <= 0 {
+			return
+		}
+		o := off
+		if role == "outside" {
+			o = -1
+		} else {
+			off += bytes
+		}
+		b.Fields = append(b.Fields, BlueprintField{Offset: o, Bytes: bytes, Name: name, Layer: layer, Role: role})
+	}
+	inTrailer := false
+	for _, x := range fields {
+		switch {
+		case x.Payload:
+			ip := "IPv4 header"
+			if f == encap.IPv6 {
+				ip = "IPv6 header"
+			}
+			add(f.HeaderLen(), ip, "", "ip")
+			add(mss.TCPHeaderLen, "TCP header", "", "tcp")
+			add(opts.TCP.Bytes(), "TCP options ("+opts.TCP.String()+")", "", "options")
+			add(t-f.HeaderLen()-mss.TCPHeaderLen-opts.TCP.Bytes(), "TCP payload", "", "payload")
+			inTrailer = true
+		case x.Outside:
+			add(x.Bytes, x.Name, x.Layer, "outside")
+		case inTrailer && strings.Contains(strings.ToLower(x.Name), "padding"):
+			add(x.Bytes, x.Name, x.Layer, "padding")
+		case inTrailer:
+			add(x.Bytes, x.Name, x.Layer, "trailer")
+		default:
+			add(x.Bytes, x.Name, x.Layer, "encap")
+		}
+	}
+	b.Wire = off
+	return b, nil
+}

@@ -1,0 +1,214 @@
+package advise
+
+import (
+	"fmt"
+
+	"github.com/mtukit/mtukit/encap"
+	"github.com/mtukit/mtukit/mss"
+)
+
+// Options are the inputs of a calculation.
+type Options struct {
+	Stack     string     // stack spec, wire inwards; "" is a plain link
+	LinkMTU   int        // IP MTU of the link; 0 means 1500
+	Packet    int        // if > 0, also break down an inner packet of this size
+	TCP       TCPOptions // options the sender puts on each segment
+	Family    encap.Family
+	Interface string // tunnel interface name for the configuration lines; "" means tun0
+	Physical  string // physical interface name; "" means eth0
+}
+
+// Status values; see the package doc for the rule.
+const (
+	StatusOptimal    = "optimal"
+	StatusNeedsClamp = "needs-clamp"
+	StatusCritical   = "critical"
+)
+
+// Report is everything calc says about a stack. Its JSON form is the
+// documented output of `mtukit calc --json` and of GET /api/v1/calc.
+type Report struct {
+	Stack        string           `json:"stack"`
+	LinkMTU      int              `json:"link_mtu"`
+	TunnelMTU    int              `json:"tunnel_mtu"`
+	MSS          MSS              `json:"mss"`
+	Payload      Payload          `json:"payload_per_segment"`
+	Overhead     Overhead         `json:"overhead"`
+	Layers       []encap.LayerMTU `json:"layers"`
+	Status       string           `json:"status"`
+	StatusReason string           `json:"status_reason"`
+	Efficiency   Efficiency       `json:"efficiency"`
+	Warnings     []Warning        `json:"warnings"`
+	Blueprint    Blueprint        `json:"blueprint"`
+	Packet       *PacketReport    `json:"packet,omitempty"`
+	Clamp        []VendorConfig   `json:"clamp"`
+}
+
+// MSS is the value to advertise or clamp to, per family (RFC 6691: fixed
+// headers only). IPv6 is 0 when the tunnel MTU is below 1280.
+type MSS struct {
+	IPv4 int `json:"ipv4"`
+	IPv6 int `json:"ipv6"`
+}
+
+// Payload is the TCP payload a full-size segment really carries, per family,
+// once the sender subtracts its options.
+type Payload struct {
+	Options        string `json:"options"` // the chosen options, e.g. "ts,sack=1"
+	OptionBytes    int    `json:"option_bytes"`
+	IPv4           int    `json:"ipv4"`
+	IPv6           int    `json:"ipv6"`
+	IPv4Timestamps int    `json:"ipv4_timestamps"` // with timestamps only (Linux's default)
+	IPv6Timestamps int    `json:"ipv6_timestamps"`
+}
+
+// Overhead is what the stack adds. Min and Max differ when a layer pads.
+type Overhead struct {
+	Min   int `json:"min"`
+	Max   int `json:"max"`
+	AtMTU int `json:"wire_at_tunnel_mtu"` // wire size of a tunnel-MTU packet
+	Slack int `json:"slack"`              // link bytes that padding leaves unused
+	// For1500 is the link MTU needed to carry 1500-byte inner packets
+	// unchanged (what to ask of the underlay instead of lowering the MTU).
+	For1500 int `json:"link_mtu_for_1500"`
+}
+
+// Efficiency splits a full-size segment on the link into payload, the
+// inner IP and TCP headers (with options), and encapsulation, as shares of
+// the bytes on the link (the seed's bandwidth bar). Link framing outside the
+// MTU (Ethernet header, preamble) is not counted; see package tput for that.
+type Efficiency struct {
+	Family        string  `json:"family"`
+	WireBytes     int     `json:"wire_bytes"`
+	PayloadBytes  int     `json:"payload_bytes"`
+	HeaderBytes   int     `json:"header_bytes"`
+	EncapBytes    int     `json:"encap_bytes"`
+	Payload       float64 `json:"payload"`
+	Headers       float64 `json:"headers"`
+	Encapsulation float64 `json:"encapsulation"`
+}
+
+// PacketReport answers --packet N: how large an inner packet becomes.
+type PacketReport struct {
+	Inner  int           `json:"inner"`
+	Wire   int           `json:"wire"`
+	Fits   bool          `json:"fits"`
+	Fields []encap.Field `json:"fields"`
+}
+
+// Calc computes the Report for opts.
+func Calc(opts Options) (*Report, error) {
+	if opts.LinkMTU == 0 {
+		opts.LinkMTU = 1500
+	}
+	if opts.Family == 0 {
+		opts.Family = encap.IPv4
+	}
+	if opts.Interface == "" {
+		opts.Interface = "tun0"
+	}
+	if opts.Physical == "" {
+		opts.Physical = "eth0"
+	}
+	st, err := encap.Parse(opts.Stack)
+	if err != nil {
+		return nil, err
+	}
+	if err := encap.CheckLinkMTU(opts.LinkMTU); err != nil {
+		return nil, err
+	}
+	sol, err := st.Solve(opts.LinkMTU)
+	if err != nil {
+		return nil, err
+	}
+	t := sol.TunnelMTU
+	r := &Report{
+		Stack:     st.String(),
+		LinkMTU:   opts.LinkMTU,
+		TunnelMTU: t,
+		Layers:    sol.Layers,
+		Overhead:  Overhead{Min: sol.OverheadMin, Max: sol.OverheadMax, AtMTU: sol.AtMTU, Slack: sol.Slack},
+	}
+	if r.Layers == nil {
+		r.Layers = []encap.LayerMTU{}
+	}
+	r.Overhead.For1500 = linkFor(st, 1500)
+	r.MSS.IPv4 = mss.ForMTU(t, encap.IPv4)
+	if t >= 1280 {
+		r.MSS.IPv6 = mss.ForMTU(t, encap.IPv6)
+	}
+	ob := opts.TCP.Bytes()
+	r.Payload = Payload{Options: opts.TCP.String(), OptionBytes: ob,
+		IPv4: max(r.MSS.IPv4-ob, 0), IPv4Timestamps: max(r.MSS.IPv4-12, 0)}
+	if r.MSS.IPv6 > 0 {
+		r.Payload.IPv6, r.Payload.IPv6Timestamps = max(r.MSS.IPv6-ob, 0), r.MSS.IPv6-12
+	}
+	r.Status, r.StatusReason = status(t, opts.LinkMTU)
+	r.Efficiency = efficiency(st, t, opts)
+	r.Blueprint, err = blueprint(st, t, opts)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Packet > 0 {
+		w, err := st.WireSize(opts.Packet, opts.LinkMTU)
+		if err != nil {
+			return nil, err
+		}
+		f, err := st.Breakdown(opts.Packet, opts.LinkMTU)
+		if err != nil {
+			return nil, err
+		}
+		r.Packet = &PacketReport{Inner: opts.Packet, Wire: w, Fits: w <= opts.LinkMTU, Fields: f}
+	}
+	r.Warnings = warnings(st, r, opts)
+	r.Clamp = vendorConfigs(st, r, opts)
+	return r, nil
+}
+
+// linkFor is the smallest link MTU on which the stack carries inner
+// packets of inner bytes; 0 if none up to 65535 does.
+func linkFor(st *encap.Stack, inner int) int {
+	lo, hi := encap.MinLinkMTU, encap.MaxLinkMTU
+	if t, err := st.TunnelMTU(hi); err != nil || t < inner {
+		return 0
+	}
+	for lo < hi { // TunnelMTU is monotone in the link MTU
+		mid := (lo + hi) / 2
+		if t, err := st.TunnelMTU(mid); err == nil && t >= inner {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo
+}
+
+func status(t, link int) (string, string) {
+	switch {
+	case t < 576:
+		return StatusCritical, fmt.Sprintf("tunnel MTU %d is below 576: the IPv4 MSS %d is under the 536 every host must accept, IPv6 and QUIC cannot run", t, max(t-40, 0))
+	case t < 1280:
+		return StatusCritical, fmt.Sprintf("tunnel MTU %d is below 1280: IPv6 cannot run over it (RFC 8200 §5) and QUIC needs 1228 (IPv4) / 1248 (IPv6)", t)
+	case t < link:
+		return StatusNeedsClamp, fmt.Sprintf("the stack takes %d bytes of the %d-byte link: clamp the MSS and set the tunnel MTU to %d, or rely on PMTUD (broken wherever ICMP is filtered)", link-t, link, t)
+	default:
+		return StatusOptimal, fmt.Sprintf("nothing is taken from the %d-byte link MTU: hosts' own MSS (%d IPv4) fits", link, t-40)
+	}
+}
+
+func efficiency(st *encap.Stack, t int, opts Options) Efficiency {
+	f := opts.Family
+	if f == encap.IPv6 && t < 1280 {
+		f = encap.IPv4
+	}
+	wire, _ := st.WireSize(t, opts.LinkMTU)
+	hdr := f.HeaderLen() + mss.TCPHeaderLen + opts.TCP.Bytes()
+	pay := max(t-hdr, 0)
+	e := Efficiency{Family: f.String(), WireBytes: wire, PayloadBytes: pay, HeaderBytes: t - pay, EncapBytes: wire - t}
+	e.Payload = round4(float64(e.PayloadBytes) / float64(wire))
+	e.Headers = round4(float64(e.HeaderBytes) / float64(wire))
+	e.Encapsulation = round4(float64(e.EncapBytes) / float64(wire))
+	return e
+}
+
+func round4(x float64) float64 { return float64(int64(x*10000+0.5)) / 10000 }

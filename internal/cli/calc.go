@@ -1,0 +1,144 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mtukit/mtukit/advise"
+	"github.com/mtukit/mtukit/encap"
+)
+
+type calcOptions struct {
+	stack, tcpOpts, family, iface, phys, vendor string
+	mtu, packet                                 int
+	json, list                                  bool
+}
+
+func init() {
+	register(func(env *Env) *cobra.Command {
+		o := &calcOptions{}
+		c := &cobra.Command{
+			Use:   "calc",
+			Short: "Exact tunnel MTU, MSS clamp, overhead, warnings and router config for a stack",
+			Long: `calc solves an encapsulation stack exactly: the largest inner IP packet that fits
+the link (the tunnel MTU), the MSS to clamp per family (RFC 6691), the overhead
+range where padding varies, warnings, a segmentation blueprint and configuration
+for Linux, Cisco, Juniper, Palo Alto, MikroTik and VyOS.
+
+The stack is written from the wire inwards, layers joined by "/", each "name" or
+"name(arg,key=value)"; see --list.`,
+			Example: `  mtukit calc --stack 'pppoe/esp(aes-gcm-16)/gre'
+  mtukit calc --stack 'esp(aes-cbc,sha256,nat-t)/gre(key)' --mtu 1492 --json
+  mtukit calc --stack vxlan --packet 1500
+  mtukit calc --list`,
+			Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error { return runCalc(env, o) },
+		}
+		f := c.Flags()
+		f.StringVarP(&o.stack, "stack", "s", "", "encapsulation stack, wire inwards (empty: a plain link)")
+		f.IntVarP(&o.mtu, "mtu", "m", 1500, "IP MTU of the link the stack rides on (68..65535)")
+		f.IntVar(&o.packet, "packet", 0, "also show the wire size and breakdown of an inner packet of N bytes")
+		f.StringVar(&o.tcpOpts, "tcp-options", "ts", "options on each data segment: ts, sack=N, md5, ao=N, none")
+		f.StringVar(&o.family, "family", "ipv4", "inner family for efficiency and blueprint: ipv4 or ipv6")
+		f.StringVar(&o.iface, "interface", "tun0", "tunnel interface name used in the configuration lines")
+		f.StringVar(&o.phys, "physical", "eth0", "physical interface name used in the configuration lines")
+		f.StringVar(&o.vendor, "vendor", "", "show configuration for these vendors only (comma list: "+strings.Join(advise.Vendors, ", ")+")")
+		f.BoolVar(&o.json, "json", false, "print the report as JSON")
+		f.BoolVar(&o.list, "list", false, "list every layer and argument with its bytes and source")
+		return c
+	})
+}
+
+func runCalc(env *Env, o *calcOptions) error {
+	if o.list {
+		return writeCatalog(env, o.json)
+	}
+	opts := advise.Options{Stack: o.stack, LinkMTU: o.mtu, Packet: o.packet, Interface: o.iface, Physical: o.phys}
+	var err error
+	if opts.TCP, err = advise.ParseTCPOptions(o.tcpOpts); err != nil {
+		return usagef("--tcp-options: %v", err)
+	}
+	switch strings.ToLower(o.family) {
+	case "ipv4", "4", "inet":
+		opts.Family = encap.IPv4
+	case "ipv6", "6", "inet6":
+		opts.Family = encap.IPv6
+	default:
+		return usagef("--family %q: want ipv4 or ipv6", o.family)
+	}
+	if err := encap.CheckLinkMTU(o.mtu); err != nil {
+		return usagef("--mtu: %v", err)
+	}
+	if o.packet < 0 || o.packet > 65535 {
+		return usagef("--packet %d: want 1..65535", o.packet)
+	}
+	var vendors []string
+	if o.vendor != "" {
+		for _, v := range strings.Split(o.vendor, ",") {
+			v = strings.TrimSpace(strings.ToLower(v))
+			ok := false
+			for _, known := range advise.Vendors {
+				if known == v || strings.HasPrefix(known, v) {
+					ok = true
+				}
+			}
+			if !ok {
+				return usagef("--vendor %q: want one of %s", v, strings.Join(advise.Vendors, ", "))
+			}
+			vendors = append(vendors, v)
+		}
+	}
+	r, err := advise.Calc(opts)
+	if err != nil {
+		return calcError(err)
+	}
+	if o.json {
+		return writeJSON(env.Stdout, r)
+	}
+	return r.WriteText(env.Stdout, vendors)
+}
+
+// calcError names the flag behind an error from the engine.
+func calcError(err error) error {
+	var se *encap.SpecError
+	var nr *encap.NoRoomError
+	switch {
+	case errors.As(err, &se):
+		return usagef("--stack: %v", err)
+	case errors.As(err, &nr):
+		return usagef("--stack with --mtu %d: %v", nr.LinkMTU, err)
+	}
+	return asUsage(err)
+}
+
+func writeCatalog(env *Env, asJSON bool) error {
+	cat := encap.Catalog()
+	if asJSON {
+		return writeJSON(env.Stdout, cat)
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "Layers, with the bytes each takes from a 1500-byte link (minimum, where padding varies):")
+	for _, d := range cat {
+		name := d.Name
+		if len(d.Aliases) > 0 {
+			name += " (" + strings.Join(d.Aliases, ", ") + ")"
+		}
+		fmt.Fprintf(tw, "\n%s\t%d\t%s\t[%s]\n", name, d.Bytes, d.Summary, d.RFC)
+		for _, a := range d.Args {
+			arg := a.Name
+			if a.Value != "" {
+				arg += "=" + a.Value
+			}
+			bytes := fmt.Sprint(a.Bytes)
+			if a.Bytes < 0 {
+				bytes = "-"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t\n", arg, bytes, a.Doc)
+		}
+	}
+	return tw.Flush()
+}
