@@ -4,7 +4,7 @@ package encap
 
 func init() {
 	define(&layerDef{
-		name: "wireguard",
+		name:    "wireguard",
 		aliases: []string{"wg"},
 		summary: "WireGuard: outer IP 20 + UDP 8 + 32 (type 4, receiver 4, counter 8, Poly1305 tag 16) = 60, 80 over IPv6; " +
 			"pads to 16 but never past its MTU. Linux's default 1420 assumes an IPv6 underlay",
