@@ -1,0 +1,236 @@
+package advise
+
+import (
+	"encoding/json"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/mtukit/mtukit/encap"
+)
+
+func calc(t *testing.T, o Options) *Report {
+	t.Helper()
+	r, err := Calc(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func codes(r *Report) []string {
+	var c []string
+	for _, w := range r.Warnings {
+		c = append(c, w.Code)
+	}
+	return c
+}
+
+func TestStatusRule(t *testing.T) {
+	for _, tc := range []struct {
+		name, stack string
+		mtu         int
+		want        string
+	}{
+		{"plain ethernet", "", 1500, StatusOptimal},
+		{"vlan tag outside the MTU", "dot1q", 1500, StatusOptimal},
+		{"gre", "gre", 1500, StatusNeedsClamp},
+		{"pppoe", "pppoe", 1500, StatusNeedsClamp},
+		{"tunnel of exactly 1280", "gre", 1304, StatusNeedsClamp},
+		{"tunnel of 1279", "gre", 1303, StatusCritical},
+		{"small link", "", 576, StatusCritical},
+		{"tiny tunnel", "vxlan", 600, StatusCritical},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := calc(t, Options{Stack: tc.stack, LinkMTU: tc.mtu})
+			if r.Status != tc.want {
+				t.Fatalf("status %s (%s), want %s", r.Status, r.StatusReason, tc.want)
+			}
+		})
+	}
+}
+
+func TestMSSPerFamily(t *testing.T) {
+	// RFC 6691 §2: MTU - 40 for IPv4, MTU - 60 for IPv6, never minus options.
+	for _, tc := range []struct {
+		stack  string
+		mtu    int
+		v4, v6 int
+		payTS  int
+	}{
+		{"", 1500, 1460, 1440, 1448},
+		{"esp", 1500, 1406, 1386, 1394},
+		{"gre", 1500, 1436, 1416, 1424}, // Cloudflare's GRE figure 1436
+		{"pppoe", 1500, 1452, 1432, 1440},
+		{"wireguard(ipv6)", 1500, 1380, 1360, 1368},
+		{"gre", 1290, 1226, 0, 1214}, // tunnel 1266 < 1280: no IPv6 MSS
+	} {
+		t.Run(tc.stack, func(t *testing.T) {
+			r := calc(t, Options{Stack: tc.stack, LinkMTU: tc.mtu})
+			if r.MSS.IPv4 != tc.v4 || r.MSS.IPv6 != tc.v6 || r.Payload.IPv4Timestamps != tc.payTS {
+				t.Fatalf("mss %+v payload %+v, want %d/%d ts %d", r.MSS, r.Payload, tc.v4, tc.v6, tc.payTS)
+			}
+		})
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	for _, tc := range []struct {
+		stack   string
+		mtu     int
+		want    []string
+		notWant []string
+	}{
+		{"", 1500, nil, []string{WarnClampRequired, WarnJumbo}},
+		{"", 9000, []string{WarnJumbo}, []string{WarnClampRequired}},
+		{"gre", 1500, []string{WarnClampRequired, WarnClampNotUDP}, []string{WarnClampInner, WarnPadding}},
+		{"pppoe/esp(aes-cbc,sha1)/gre", 1500, []string{WarnPPPoE, WarnClampInner, WarnPadding}, nil},
+		{"vxlan", 1500, []string{WarnNoFragOverlay}, nil},
+		{"wireguard", 1500, []string{WarnWireGuardDefault}, nil},
+		{"wireguard(ipv6)", 1500, nil, []string{WarnWireGuardDefault}},
+		{"ip6gre", 1500, []string{WarnEncapLimit}, nil},
+		{"dot1q", 1500, []string{WarnVLANOutside}, nil},
+		{"gre", 600, []string{WarnIPv6Below1280, WarnQUIC}, []string{WarnMSSBelow536}},
+		{"gre", 590, []string{WarnMSSBelow536}, nil},
+		{"gre", 1260, []string{WarnQUIC}, nil},
+		{"vxlan(ipv6)", 1270, []string{WarnIPv6Underlay}, nil},
+		{"openvpn(tcp)", 1500, []string{WarnTCPoverTCP}, nil},
+	} {
+		t.Run(tc.stack, func(t *testing.T) {
+			r := calc(t, Options{Stack: tc.stack, LinkMTU: tc.mtu})
+			got := codes(r)
+			for _, w := range tc.want {
+				if !slices.Contains(got, w) {
+					t.Errorf("missing %s in %v", w, got)
+				}
+			}
+			for _, w := range tc.notWant {
+				if slices.Contains(got, w) {
+					t.Errorf("unexpected %s in %v", w, got)
+				}
+			}
+			for _, w := range r.Warnings {
+				if strings.Contains(w.Message, "\n") || w.Message == "" {
+					t.Errorf("%s: bad message %q", w.Code, w.Message)
+				}
+			}
+		})
+	}
+}
+
+func TestEfficiencyAndBlueprint(t *testing.T) {
+	for _, stack := range []string{"", "esp(aes-cbc,sha1)", "pppoe/esp(aes-gcm-16)/gre", "dot1q/vxlan"} {
+		for _, fam := range []encap.Family{encap.IPv4, encap.IPv6} {
+			r := calc(t, Options{Stack: stack, Family: fam})
+			e := r.Efficiency
+			if e.PayloadBytes+e.HeaderBytes+e.EncapBytes != e.WireBytes {
+				t.Errorf("%s: efficiency bytes %+v do not add up", stack, e)
+			}
+			if s := e.Payload + e.Headers + e.Encapsulation; math.Abs(s-1) > 0.0002 {
+				t.Errorf("%s: shares sum to %v", stack, s)
+			}
+			if r.Blueprint.Wire != r.Overhead.AtMTU {
+				t.Errorf("%s: blueprint covers %d bytes, wire %d", stack, r.Blueprint.Wire, r.Overhead.AtMTU)
+			}
+			payload := 0
+			for _, f := range r.Blueprint.Fields {
+				if f.Role == "payload" {
+					payload = f.Bytes
+				}
+			}
+			if payload != e.PayloadBytes {
+				t.Errorf("%s: blueprint payload %d, efficiency %d", stack, payload, e.PayloadBytes)
+			}
+		}
+	}
+}
+
+func TestVendorConfigs(t *testing.T) {
+	r := calc(t, Options{Stack: "esp", Interface: "vti0"})
+	text := map[string]string{}
+	for _, c := range r.Clamp {
+		text[c.Vendor] = strings.Join(c.Lines, "\n")
+	}
+	for _, v := range Vendors {
+		if text[v] == "" {
+			t.Errorf("no configuration for %s", v)
+		}
+	}
+	for vendor, want := range map[string][]string{
+		"linux-iptables": {"ip link set dev vti0 mtu 1446", "--set-mss 1406", "--mss 1407:65535", "ip6tables", "--set-mss 1386"},
+		"linux-nftables": {"maxseg size > 1406 tcp option maxseg size set 1406", "maxseg size set 1386"},
+		"cisco-ios":      {"ip mtu 1446", "ip tcp adjust-mss 1406", "ipv6 tcp adjust-mss 1386"},
+		"cisco-asa":      {"sysopt connection tcpmss 1406"},
+		"juniper-srx":    {"st0 unit 0 family inet mtu 1446", "tcp-mss ipsec-vpn mss 1406"},
+		"palo-alto":      {"ipv4-mss-adjustment 94", "ipv6-mss-adjustment 114"}, // 1500-1406, 1500-1386
+		"mikrotik":       {"tcp-mss=1407-65535", "new-mss=1406", "new-mss=1386"},
+		"vyos":           {"set interfaces vti vti0 mtu 1446", "ip adjust-mss 1406", "ipv6 adjust-mss 1386"},
+	} {
+		for _, w := range want {
+			if !strings.Contains(text[vendor], w) {
+				t.Errorf("%s: missing %q in\n%s", vendor, w, text[vendor])
+			}
+		}
+	}
+	// Below 1280 there is no IPv6 MSS, so no IPv6 lines.
+	r = calc(t, Options{Stack: "gre", LinkMTU: 1290})
+	for _, c := range r.Clamp {
+		if j := strings.Join(c.Lines, "\n"); strings.Contains(j, "ip6tables") || strings.Contains(j, "ipv6 tcp adjust-mss") {
+			t.Errorf("%s has IPv6 lines for a 1266 tunnel", c.Vendor)
+		}
+	}
+}
+
+func TestPacketBreakdown(t *testing.T) {
+	r := calc(t, Options{Stack: "esp(3des,md5)", LinkMTU: 1500, Packet: 1500})
+	if r.Packet == nil || r.Packet.Wire != 1552 || r.Packet.Fits {
+		t.Fatalf("3DES/MD5 1500-byte packet: %+v, want 1552 and not fitting", r.Packet)
+	}
+}
+
+func TestJSONContract(t *testing.T) {
+	b, err := json.Marshal(calc(t, Options{Stack: "pppoe/esp(aes-gcm-16)/gre"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"tunnel_mtu", "mss", "payload_per_segment", "overhead", "link_mtu", "layers", "status", "efficiency", "warnings", "blueprint", "clamp"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("JSON lacks %q", k)
+		}
+	}
+	mssm := m["mss"].(map[string]any)
+	oh := m["overhead"].(map[string]any)
+	if mssm["ipv4"].(float64) != 1374 || mssm["ipv6"].(float64) != 1354 || oh["min"].(float64) != 86 || oh["max"].(float64) != 89 {
+		t.Fatalf("mss %v overhead %v", mssm, oh)
+	}
+}
+
+func TestTCPOptions(t *testing.T) {
+	for _, tc := range []struct {
+		in    string
+		bytes int
+		err   bool
+	}{
+		{"", 0, false}, {"none", 0, false}, {"ts", 12, false}, {"ts,sack=3", 40, false},
+		{"ts,sack=4", 0, true}, {"md5", 20, false}, {"ao=12", 16, false}, {"sack", 0, true}, {"bogus", 0, true},
+	} {
+		o, err := ParseTCPOptions(tc.in)
+		if (err != nil) != tc.err || (!tc.err && o.Bytes() != tc.bytes) {
+			t.Errorf("%q: %v bytes %d err %v", tc.in, o, o.Bytes(), err)
+		}
+	}
+}
+
+func BenchmarkCalc(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Calc(Options{Stack: "pppoe/esp(aes-gcm-16)/gre"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
