@@ -12,10 +12,15 @@ type SpecError struct {
 	Spec string
 	Pos  int
 	Msg  string
+	Hint string // a suggestion, e.g. `did you mean "esp"?`
 }
 
 func (e *SpecError) Error() string {
-	return fmt.Sprintf("stack %q: %s at position %d", e.Spec, e.Msg, e.Pos)
+	s := fmt.Sprintf("stack %q: %s at position %d", e.Spec, e.Msg, e.Pos)
+	if e.Hint != "" {
+		s += " (" + e.Hint + ")"
+	}
+	return s
 }
 
 // Stack is a parsed encapsulation stack, layers from the wire inwards.
@@ -115,11 +120,11 @@ func parseLayer(spec string, tok token) (Layer, error) {
 	name = strings.ToLower(name)
 	def, ok := lookup(name)
 	if !ok {
-		msg := fmt.Sprintf("unknown layer %q", name)
+		e := &SpecError{Spec: spec, Pos: pos + 1, Msg: fmt.Sprintf("unknown layer %q", name)}
 		if s := suggest(name, layerNames()); s != "" {
-			msg += fmt.Sprintf(" (did you mean %q?)", s)
+			e.Hint = fmt.Sprintf("did you mean %q?", s)
 		}
-		return Layer{}, errAt(pos, "%s", msg)
+		return Layer{}, e
 	}
 	a := args{def: def, set: map[string]argVal{}}
 	if argPos >= 0 && strings.TrimSpace(argText) != "" {
@@ -136,11 +141,11 @@ func parseLayer(spec string, tok token) (Layer, error) {
 			val = strings.TrimSpace(val)
 			ad, ok := def.arg(key)
 			if !ok {
-				msg := fmt.Sprintf("%s has no argument %q", def.name, key)
+				e := &SpecError{Spec: spec, Pos: apos + 1, Msg: fmt.Sprintf("%s has no argument %q", def.name, key)}
 				if s := suggest(key, def.argNames()); s != "" {
-					msg += fmt.Sprintf(" (did you mean %q?)", s)
+					e.Hint = fmt.Sprintf("did you mean %q?", s)
 				}
-				return Layer{}, errAt(apos, "%s", msg)
+				return Layer{}, e
 			}
 			av := argVal{pos: apos, present: true}
 			switch {

@@ -110,7 +110,7 @@ func calcError(err error) error {
 	case errors.As(err, &se):
 		return usagef("--stack: %v", err)
 	case errors.As(err, &nr):
-		return usagef("--stack with --mtu %d: %v", nr.LinkMTU, err)
+		return usagef("--stack: %v", err)
 	}
 	return asUsage(err)
 }
