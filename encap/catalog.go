@@ -2,6 +2,7 @@ package encap
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -108,6 +109,30 @@ func define(d *layerDef) {
 	registryOrder = append(registryOrder, d)
 }
 
+// catalogOrder is the order --list shows: link framing, IP, GRE family,
+// UDP overlays, VPNs, IPsec. Layers not named here follow in definition order.
+var catalogOrder = strings.Fields(`eth dot1q qinq pppoe mpls macsec ipv4 ipv6 udp ipip sit ip6tnl srv6
+	gre ip6gre gretap ip6gretap nvgre eoip vxlan vxlan-gpe geneve gtpu lisp l2tpv2 l2tpv3 wireguard openvpn esp ah`)
+
+func ordered() []*layerDef {
+	rank := map[string]int{}
+	for i, n := range catalogOrder {
+		rank[n] = i + 1
+	}
+	out := slices.Clone(registryOrder)
+	slices.SortStableFunc(out, func(a, b *layerDef) int {
+		ra, rb := rank[a.name], rank[b.name]
+		if ra == 0 {
+			ra = 1 << 20
+		}
+		if rb == 0 {
+			rb = 1 << 20
+		}
+		return ra - rb
+	})
+	return out
+}
+
 func lookup(name string) (*layerDef, bool) {
 	d, ok := registry[name]
 	return d, ok
@@ -146,7 +171,7 @@ type ArgDoc struct {
 // the arithmetic.
 func Catalog() []LayerDoc {
 	var out []LayerDoc
-	for _, d := range registryOrder {
+	for _, d := range ordered() {
 		ld := LayerDoc{Name: d.name, Aliases: d.aliases, Summary: d.summary, RFC: d.rfc}
 		ld.Bytes = overheadOf(d.name)
 		for _, ad := range d.args {

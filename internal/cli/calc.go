@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -120,25 +119,31 @@ func writeCatalog(env *Env, asJSON bool) error {
 	if asJSON {
 		return writeJSON(env.Stdout, cat)
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "Layers, with the bytes each takes from a 1500-byte link (minimum, where padding varies):")
+	w := env.Stdout
+	fmt.Fprintln(w, "Layers, from the wire inwards in a spec; bytes are what each takes from a 1500-byte link")
+	fmt.Fprintln(w, "(the minimum where padding varies; '-' where the argument needs another).")
 	for _, d := range cat {
 		name := d.Name
 		if len(d.Aliases) > 0 {
 			name += " (" + strings.Join(d.Aliases, ", ") + ")"
 		}
-		fmt.Fprintf(tw, "\n%s\t%d\t%s\t[%s]\n", name, d.Bytes, d.Summary, d.RFC)
+		fmt.Fprintf(w, "\n%-28s %5d  [%s]\n", name, d.Bytes, d.RFC)
+		fmt.Fprintf(w, "  %s\n", d.Summary)
 		for _, a := range d.Args {
 			arg := a.Name
 			if a.Value != "" {
-				arg += "=" + a.Value
+				arg += "=N"
 			}
 			bytes := fmt.Sprint(a.Bytes)
 			if a.Bytes < 0 {
 				bytes = "-"
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t\n", arg, bytes, a.Doc)
+			doc := a.Doc
+			if a.Value != "" {
+				doc += " " + strings.TrimPrefix(a.Value, "N ")
+			}
+			fmt.Fprintf(w, "    %-24s %5s  %s\n", arg, bytes, doc)
 		}
 	}
-	return tw.Flush()
+	return nil
 }
