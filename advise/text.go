@@ -59,7 +59,8 @@ func (r *Report) WriteText(w io.Writer, vendors []string) error {
 			p.f("  [%s] %s\n", wn.Code, wn.Message)
 		}
 	}
-	p.f("\nSegmentation blueprint: a full-size %s TCP segment\n", r.Blueprint.Family)
+	p.f("\nSegmentation blueprint: a full-size %s TCP segment, %d bytes on the link\n", r.Blueprint.Family, r.Blueprint.Wire)
+	p.f("  %s\n\n", diagram(r.Blueprint.Fields))
 	writeFields(p, r.Blueprint.Fields)
 	if r.Packet != nil {
 		fit := "fits"
@@ -120,6 +121,35 @@ func writeFields(p *printer, fields []BlueprintField) {
 		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\n", off, f.Bytes, name, f.Layer)
 	}
 	tw.Flush()
+}
+
+// diagram is the blueprint on one line, one box per layer header,
+// trailer and inner header: | pppoe 8 | esp 36 | gre 24 | IPv4 20 | ...
+func diagram(fields []BlueprintField) string {
+	var boxes []string
+	lastKey := ""
+	for _, f := range fields {
+		label, key := f.Layer, f.Layer+"/"+f.Role
+		switch f.Role {
+		case "ip", "tcp", "options", "payload":
+			label, key = map[string]string{"ip": strings.Fields(f.Name)[0], "tcp": "TCP", "options": "options", "payload": "payload"}[f.Role], f.Role
+		case "padding", "trailer":
+			label, key = f.Layer+" trailer", f.Layer+"/trailer"
+		case "outside":
+			label = f.Layer + " (outside MTU)"
+		}
+		if key == lastKey {
+			var n int
+			last := boxes[len(boxes)-1]
+			i := strings.LastIndexByte(last, ' ')
+			fmt.Sscan(last[i+1:], &n)
+			boxes[len(boxes)-1] = fmt.Sprintf("%s %d", last[:i], n+f.Bytes)
+			continue
+		}
+		boxes = append(boxes, fmt.Sprintf("%s %d", label, f.Bytes))
+		lastKey = key
+	}
+	return "| " + strings.Join(boxes, " | ") + " |"
 }
 
 // bar draws the efficiency split as characters: # payload, = headers, x encapsulation.
