@@ -3,6 +3,7 @@ package oracle
 import (
 	"errors"
 	"io"
+	"net/netip"
 	"os"
 
 	"github.com/gopacket/gopacket"
@@ -80,20 +81,32 @@ func outerLens(path string) (lens []int, fragments int, err error) {
 		return nil, 0, err
 	}
 	for _, p := range pkts {
-		switch {
-		case p.Layer(layers.LayerTypeIPv4) != nil:
-			ip := p.Layer(layers.LayerTypeIPv4).(*layers.IPv4)
+		// The first network layer is the outer one (a VXLAN packet also
+		// decodes to an inner IP layer).
+		switch ip := p.NetworkLayer().(type) {
+		case *layers.IPv4:
 			lens = append(lens, int(ip.Length))
 			if ip.Flags&layers.IPv4MoreFragments != 0 || ip.FragOffset != 0 {
 				fragments++
 			}
-		case p.Layer(layers.LayerTypeIPv6) != nil:
-			ip := p.Layer(layers.LayerTypeIPv6).(*layers.IPv6)
+		case *layers.IPv6:
 			lens = append(lens, 40+int(ip.Length))
-			if p.Layer(layers.LayerTypeIPv6Fragment) != nil {
+			if ip.NextHeader == layers.IPProtocolIPv6Fragment {
 				fragments++
 			}
 		}
 	}
 	return lens, fragments, nil
+}
+
+func mustAddr(t interface {
+	Helper()
+	Fatalf(string, ...any)
+}, s string) netip.Addr {
+	t.Helper()
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		t.Fatalf("address %q: %v", s, err)
+	}
+	return a
 }
