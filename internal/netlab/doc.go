@@ -15,7 +15,9 @@
 //		c.Route("default", "10.0.1.2")
 //		s.Route("default", "10.0.2.1")
 //		r.DropPTB()                     // a PMTUD black hole
-//		if err := c.PingDF("10.0.2.2", 1400); err != nil { ... }
+//		if err := c.PingDF("10.0.2.2", 1400); err != nil { ... } // 1400-byte IP packet, DF
+//		var conn net.Conn
+//		err := c.Do(func() (err error) { conn, err = net.Dial("tcp", "10.0.2.2:80"); return err })
 //	}
 //
 // # Enabling
@@ -52,9 +54,27 @@
 // on the wire are what the MTU says, not 64 KB super-segments.
 //
 // Setup methods (Host, Link, Route, Sysctl, Nft, VXLAN, Start, Capture...)
-// call t.Fatalf when they fail, so they must be called from the test's
-// goroutine. Run, RunContext, Ping, PingDF and Do return errors instead,
-// because tests often expect those to fail.
+// call t.Fatalf on the test that created the lab when they fail, so they
+// must be called from that test's goroutine: a subtest that needs its own
+// setup creates its own lab (fresh namespaces per scenario is the rule
+// anyway). Run, RunContext, Ping, PingDF, Do and TCPPair return errors
+// instead, because tests often expect those to fail; they are safe from
+// subtests and goroutines.
+//
+// # What is there
+//
+//	Lab:   New, Host, Link, Namespaces, Prefix, Timeout
+//	Host:  Run, RunContext, RunInput, MustRun, IP, Do, Start (-> *Proc)
+//	       Sysctl, SetSysctl, GetSysctl, Forwarding, Route, SetMTU, OffloadsOff
+//	       LinkInfo, MTU, WaitReady, Ping, PingDF
+//	       VXLAN (a unicast vxlan device, "dev <lower>" or not; returns the
+//	       MTU the kernel chose)
+//	       Nft, NftRule, NftList, DropPTB, RandomLoss, DropLarger, DropFragments
+//	       Capture (-> *Capture: tcpdump -U --immediate-mode; Stop flushes)
+//	TCP:   TCPPair (a connected socket pair across two hosts), TCPMaxSeg, TCPInfo
+//
+// Ping and PingDF wait one second for a reply, so each expected failure
+// costs a second: put scenarios in parallel subtests, each with its own lab.
 //
 // Host.Do runs Go code on an OS thread that has joined the host's namespace,
 // so a test can open real sockets there (they keep their namespace after Do

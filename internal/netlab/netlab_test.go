@@ -1,6 +1,7 @@
 package netlab
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -347,5 +348,25 @@ func TestRunErrorNamesCommand(t *testing.T) {
 	_, err = h.Run("sleep", "5")
 	if err == nil || time.Since(start) > 3*time.Second {
 		t.Errorf("sleep 5 with a 200ms timeout: %v after %v", err, time.Since(start))
+	}
+}
+
+func TestSweepStale(t *testing.T) {
+	Require(t)
+	// A pid above any pid_max (at most 2^22) belongs to no process.
+	dead := nsPrefix + "99999999-1-abcd-x"
+	alive := nsPrefix + strconv.Itoa(os.Getppid()) + "-1-abcd-x" // our parent is alive
+	for _, n := range []string{dead, alive} {
+		if _, err := runCmd(t.Context(), DefaultTimeout, nil, "ip", "netns", "add", n); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { runCmd(context.Background(), DefaultTimeout, nil, "ip", "netns", "delete", n) })
+	}
+	sweepStale()
+	if _, err := os.Stat(filepath.Join(nsDir, dead)); !os.IsNotExist(err) {
+		t.Errorf("namespace of a dead pid survived the sweep (stat: %v)", err)
+	}
+	if _, err := os.Stat(filepath.Join(nsDir, alive)); err != nil {
+		t.Errorf("namespace of a live pid was swept: %v", err)
 	}
 }
