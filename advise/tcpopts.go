@@ -4,33 +4,18 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/mtukit/mtukit/mss"
 )
 
 // TCPOptions are the options a sender puts on every data segment; each one
-// costs payload (RFC 9293 §3.7.1: the sender subtracts them from the MSS).
-// Sizes are as Linux lays them out, padded with NOPs to 4 bytes each.
-type TCPOptions struct {
-	Timestamps bool // kind 8, 10 bytes + 2 NOP = 12
-	SACKBlocks int  // kind 5, 2 + 8n bytes + 2 NOP; up to 4 blocks (3 with timestamps)
-	MD5        bool // kind 19, 18 bytes + 2 NOP = 20 (RFC 2385)
-	AOMAC      int  // kind 29, 4 + MAC bytes rounded to 4 (RFC 5925); 0 = no TCP-AO
-}
+// costs payload (RFC 9293 §3.7.1). The sizes are mss.SegmentOptions'.
+type TCPOptions struct{ mss.SegmentOptions }
 
-// Bytes is the option space on each segment.
+// Bytes is the option space on each segment. Options built by
+// ParseTCPOptions always fit in the 40-byte option space.
 func (o TCPOptions) Bytes() int {
-	n := 0
-	if o.Timestamps {
-		n += 12
-	}
-	if o.SACKBlocks > 0 {
-		n += 4 + 8*o.SACKBlocks
-	}
-	if o.MD5 {
-		n += 20
-	}
-	if o.AOMAC > 0 {
-		n += (4 + o.AOMAC + 3) / 4 * 4
-	}
+	n, _ := o.SegmentOptions.Bytes()
 	return n
 }
 
@@ -45,14 +30,14 @@ func (o TCPOptions) String() string {
 	if o.MD5 {
 		p = append(p, "md5")
 	}
-	if o.AOMAC > 0 {
-		p = append(p, fmt.Sprintf("ao=%d", o.AOMAC))
+	if o.AOMACLen > 0 {
+		p = append(p, fmt.Sprintf("ao=%d", o.AOMACLen))
 	}
 	return strings.Join(p, ",")
 }
 
-// ParseTCPOptions reads "ts,sack=3,md5,ao=12". The TCP header holds at most
-// 40 bytes of options.
+// ParseTCPOptions reads "ts,sack=3,md5,ao=12" ("" or "none": no options).
+// The TCP header holds at most 40 bytes of options.
 func ParseTCPOptions(s string) (TCPOptions, error) {
 	var o TCPOptions
 	if strings.TrimSpace(s) == "" || s == "none" {
@@ -79,7 +64,7 @@ func ParseTCPOptions(s string) (TCPOptions, error) {
 		case "md5":
 			o.MD5 = true
 		case "ao":
-			o.AOMAC, err = num(1, 32)
+			o.AOMACLen, err = num(1, 32)
 		default:
 			return o, fmt.Errorf("unknown tcp option %q (want ts, sack=N, md5, ao=N)", k)
 		}
@@ -87,8 +72,8 @@ func ParseTCPOptions(s string) (TCPOptions, error) {
 			return o, err
 		}
 	}
-	if o.Bytes() > 40 {
-		return o, fmt.Errorf("tcp options %s need %d bytes; the TCP header holds 40", o, o.Bytes())
+	if n, err := o.SegmentOptions.Bytes(); err != nil {
+		return o, fmt.Errorf("tcp options %s need %d bytes; the TCP header holds 40", o, n)
 	}
 	return o, nil
 }
