@@ -115,23 +115,23 @@ func (a Action) String() string {
 type Reason uint8
 
 const (
-	ReasonNone       Reason = iota
-	ReasonNotIP             // not IPv4 or IPv6 (ARP, LLDP, PPPoE discovery, unknown framing)
-	ReasonNotTCP            // IP, but the upper layer is not TCP (tunnels are not entered)
-	ReasonFragment          // a later fragment: no TCP header in it
-	ReasonNotSYN            // TCP without SYN, or with RST (the --tcp-flags SYN,RST SYN match)
-	ReasonShort             // the buffer ends inside a header
-	ReasonBadHeader         // a header length or version that cannot be right
-	ReasonNotAbove          // the MSS option is already at or below the target: never raised
-	ReasonNoMSS             // no MSS option and insertion is off (or the rule never inserts)
-	ReasonMalformedMSS      // RuleNFT: the first kind-2 option is shorter than 4 bytes
-	ReasonPayload           // no MSS option, but the SYN carries data: the kernel does not insert
-	ReasonHeaderFull        // no MSS option, but the header is already 60 bytes
-	ReasonFragmented        // no MSS option, but more fragments follow: the length cannot change
-	ReasonNotWhole          // no MSS option, but the buffer does not hold the whole IP packet
-	ReasonNoRoom            // no MSS option, and the buffer has no capacity for 4 more bytes
-	ReasonLowered           // ActionClamped
-	ReasonAdded             // ActionInserted
+	ReasonNone         Reason = iota
+	ReasonNotIP               // not IPv4 or IPv6 (ARP, LLDP, PPPoE discovery, unknown framing)
+	ReasonNotTCP              // IP, but the upper layer is not TCP (tunnels are not entered)
+	ReasonFragment            // a later fragment: no TCP header in it
+	ReasonNotSYN              // TCP without SYN, or with RST (the --tcp-flags SYN,RST SYN match)
+	ReasonShort               // the buffer ends inside a header
+	ReasonBadHeader           // a header length or version that cannot be right
+	ReasonNotAbove            // the MSS option is already at or below the target: never raised
+	ReasonNoMSS               // no MSS option and insertion is off (or the rule never inserts)
+	ReasonMalformedMSS        // RuleNFT: the first kind-2 option is shorter than 4 bytes
+	ReasonPayload             // no MSS option, but the SYN carries data: the kernel does not insert
+	ReasonHeaderFull          // no MSS option, but the header is already 60 bytes
+	ReasonFragmented          // no MSS option, but more fragments follow: the length cannot change
+	ReasonNotWhole            // no MSS option, but the buffer does not hold the whole IP packet
+	ReasonNoRoom              // no MSS option, and the buffer has no capacity for 4 more bytes
+	ReasonLowered             // ActionClamped
+	ReasonAdded               // ActionInserted
 )
 
 var reasonNames = [...]string{

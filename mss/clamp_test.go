@@ -217,9 +217,9 @@ func withCap(b []byte, n int) []byte {
 }
 
 var (
-	optsLinux  = linuxSYN                                    // MSS 1460, SACK-perm, TS, NOP, WS
-	optsMSS    = []byte{2, 4, 0x05, 0xb4}                    // MSS 1460 only
-	optsMSSWS  = []byte{2, 4, 0x05, 0xb4, 1, 3, 3, 7}        // MSS, NOP, WS (no timestamps)
+	optsLinux  = linuxSYN                                                                              // MSS 1460, SACK-perm, TS, NOP, WS
+	optsMSS    = []byte{2, 4, 0x05, 0xb4}                                                              // MSS 1460 only
+	optsMSSWS  = []byte{2, 4, 0x05, 0xb4, 1, 3, 3, 7}                                                  // MSS, NOP, WS (no timestamps)
 	optsBSD    = []byte{2, 4, 0x05, 0xb4, 1, 3, 3, 6, 1, 1, 8, 10, 0, 0, 0, 9, 0, 0, 0, 0, 4, 2, 0, 0} // macOS order
 	optsNoMSS  = []byte{4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7}
 	optsNone   = []byte{}
