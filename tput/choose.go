@@ -30,6 +30,10 @@ func (d Dist) Normalize() (Dist, error) {
 	if len(d) == 0 {
 		return nil, fmt.Errorf("path MTU distribution is empty")
 	}
+	top := 0.0
+	for _, s := range d {
+		top = max(top, s.Prob)
+	}
 	total := 0.0
 	for _, s := range d {
 		if !(s.Prob > 0) || math.IsInf(s.Prob, 0) {
@@ -38,11 +42,14 @@ func (d Dist) Normalize() (Dist, error) {
 		if err := encap.CheckLinkMTU(s.PathMTU); err != nil {
 			return nil, fmt.Errorf("path MTU %d outside %d..%d", s.PathMTU, encap.MinLinkMTU, encap.MaxLinkMTU)
 		}
-		total += s.Prob
+		total += s.Prob / top // scaled by the largest: no overflow
 	}
 	out := make(Dist, len(d))
 	for i, s := range d {
-		s.Prob /= total
+		s.Prob = s.Prob / top / total
+		if s.Prob == 0 {
+			return nil, fmt.Errorf("path MTU %d: weight %v is negligible next to %v", s.PathMTU, d[i].Prob, top)
+		}
 		out[i] = s
 	}
 	return out, nil
