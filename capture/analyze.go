@@ -1,0 +1,304 @@
+package capture
+
+import (
+	"errors"
+	"io"
+	"slices"
+
+	"github.com/gopacket/gopacket/layers"
+)
+
+// Options tune an analysis. The zero value is ready to use.
+type Options struct {
+	// Name is the file name the report shows.
+	Name string
+	// MaxFlows bounds the TCP flow table (default 50000). When it is full,
+	// the least recently active eighth of the flows is finished and dropped.
+	MaxFlows int
+	// MaxFragments bounds the IP datagrams under reassembly (default 1024).
+	MaxFragments int
+	// FlowTable is how many flows the report lists (default 1000; flows
+	// with findings first, then the busiest).
+	FlowTable int
+	// MaxFindings bounds the findings of one code in the report (default
+	// 50); the rest are counted in Report.Omitted.
+	MaxFindings int
+	// Progress, when set, is called about every 64k packets with the bytes
+	// read so far.
+	Progress func(bytesRead int64)
+}
+
+func (o *Options) defaults() {
+	if o.MaxFlows <= 0 {
+		o.MaxFlows = 50000
+	}
+	if o.MaxFragments <= 0 {
+		o.MaxFragments = 1024
+	}
+	if o.FlowTable <= 0 {
+		o.FlowTable = 1000
+	}
+	if o.MaxFindings <= 0 {
+		o.MaxFindings = 50
+	}
+}
+
+// Analyzer runs the analysis one packet at a time. Use Analyze unless you
+// feed packets yourself.
+type Analyzer struct {
+	opt Options
+	dec Decoder
+	pkt Packet
+
+	packets   int64
+	bytes     int64
+	firstTime int64
+	lastTime  int64
+	format    string
+
+	links     map[layers.LinkType]int64
+	lastLink  layers.LinkType
+	lastLinkN int64
+	stacks    map[Stack]int64
+	lastStack Stack
+	lastStN   int64
+
+	nonIP     int64
+	truncated evidence
+	malformed evidence
+	malWhy    []string // distinct reasons, first few
+	maxOuter  int
+	maxOuterN int64
+
+	flows    map[flowKey]*flow
+	last     *flow
+	lastKey  flowKey
+	nflows   int64
+	evicted  int64
+	blocks   []sackBlock
+	frags    fragTable
+	ptbLoose []*ptbEvent // PTBs whose flow is not in the table
+
+	// results of finished flows
+	findings []Finding
+	omitted  map[string]int
+	perCode  map[string]int
+	aggs     map[string]*agg
+	table    []FlowSummary
+	pm       pathMTU
+}
+
+// NewAnalyzer returns an Analyzer with opt.
+func NewAnalyzer(opt Options) *Analyzer {
+	opt.defaults()
+	a := &Analyzer{
+		opt:     opt,
+		links:   map[layers.LinkType]int64{},
+		stacks:  map[Stack]int64{},
+		flows:   map[flowKey]*flow{},
+		omitted: map[string]int{},
+		perCode: map[string]int{},
+		aggs:    map[string]*agg{},
+	}
+	a.frags.init(opt.MaxFragments)
+	return a
+}
+
+// Analyze reads a pcap or pcapng capture from r and returns its report. A
+// file that breaks off or turns corrupt part way still gives the report of
+// what came before, marked Partial, together with an error that names the
+// bad packet.
+func Analyze(r io.Reader, opt Options) (*Report, error) {
+	a := NewAnalyzer(opt)
+	err := a.ReadAll(r)
+	rep := a.Report()
+	if err != nil {
+		rep.Partial = true
+		rep.Error = err.Error()
+	}
+	return rep, err
+}
+
+// countingReader counts the bytes read, for progress.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n += int64(n)
+	return n, err
+}
+
+// ReadAll analyzes every packet of the capture in r.
+func (a *Analyzer) ReadAll(r io.Reader) error {
+	cr := &countingReader{r: r}
+	src, err := openSource(cr)
+	if err != nil {
+		return err
+	}
+	a.format = src.format()
+	for {
+		data, ci, link, point, err := src.next()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return readError(a.packets+1, err)
+		}
+		p := &a.pkt
+		p.Num = a.packets + 1
+		p.Time = ci.Timestamp.UnixNano()
+		p.CapLen = len(data)
+		p.WireLen = ci.Length
+		p.Point = point
+		a.Packet(link, data)
+		if a.opt.Progress != nil && a.packets&0xffff == 0 {
+			a.opt.Progress(cr.n)
+		}
+	}
+}
+
+// Packet analyzes one frame. Set a.pkt's Num... fields first: use ReadAll,
+// or FeedPacket.
+func (a *Analyzer) Packet(link layers.LinkType, data []byte) {
+	p := &a.pkt
+	a.packets++
+	a.bytes += int64(p.WireLen)
+	if a.packets == 1 {
+		a.firstTime = p.Time
+	}
+	a.lastTime = p.Time
+	if link != a.lastLink || a.lastLinkN == 0 {
+		if a.lastLinkN > 0 {
+			a.links[a.lastLink] += a.lastLinkN
+		}
+		a.lastLink, a.lastLinkN = link, 0
+	}
+	a.lastLinkN++
+
+	err := a.dec.Decode(link, data, p)
+	a.countStack(&p.Stack)
+	if err != nil {
+		a.malformed.add(p.Num)
+		if len(a.malWhy) < 5 {
+			msg := "packet " + itoa(int(p.Num)) + ": " + err.Error()
+			a.malWhy = append(a.malWhy, msg)
+		}
+		return
+	}
+	if p.Truncated {
+		a.truncated.add(p.Num)
+	}
+	if p.IP.Family == 0 {
+		a.nonIP++
+		return
+	}
+	if p.OuterLen > a.maxOuter {
+		a.maxOuter, a.maxOuterN = p.OuterLen, p.Num
+	}
+	if p.IP.Atomic {
+		a.frags.atomic(p)
+	}
+	if p.IP.Frag {
+		a.fragment(p)
+		return
+	}
+	a.transport(p)
+}
+
+// FeedPacket analyzes one frame given its number, time (Unix ns), length on
+// the wire and capture point: for callers that read packets themselves.
+func (a *Analyzer) FeedPacket(link layers.LinkType, data []byte, num, time int64, wireLen int, point uint64) {
+	p := &a.pkt
+	p.Num, p.Time, p.CapLen, p.WireLen, p.Point = num, time, len(data), wireLen, point
+	a.Packet(link, data)
+}
+
+func (a *Analyzer) countStack(s *Stack) {
+	if a.lastStN > 0 && *s == a.lastStack {
+		a.lastStN++
+		return
+	}
+	if a.lastStN > 0 {
+		a.stacks[a.lastStack] += a.lastStN
+	}
+	a.lastStack, a.lastStN = *s, 1
+}
+
+// transport handles a packet whose transport header was decoded.
+func (a *Analyzer) transport(p *Packet) {
+	switch p.L4 {
+	case 6:
+		t := &p.TCP
+		key, di := keyOf(p.IP.Family, &p.IP.Src, &p.IP.Dst, t.SrcPort, t.DstPort)
+		a.tcp(a.lookup(key, p), di, p)
+	case 1, 58:
+		if p.ICMP.IsPTB(p.IP.Family) {
+			a.ptb(p)
+		}
+	}
+}
+
+// lookup finds or creates the flow of key.
+func (a *Analyzer) lookup(key flowKey, p *Packet) *flow {
+	if a.last != nil && a.lastKey == key {
+		a.last.touched = uint64(a.packets)
+		return a.last
+	}
+	f := a.flows[key]
+	if f == nil {
+		if len(a.flows) >= a.opt.MaxFlows {
+			a.evict()
+		}
+		f = &flow{key: key, stack: p.Stack, firstNum: p.Num, firstTime: p.Time}
+		f.d[0].opts.WScale, f.d[1].opts.WScale = -1, -1
+		a.flows[key] = f
+		a.nflows++
+	}
+	f.touched = uint64(a.packets)
+	a.last, a.lastKey = f, key
+	return f
+}
+
+// evict finishes and drops the least recently active eighth of the flows.
+func (a *Analyzer) evict() {
+	fs := make([]*flow, 0, len(a.flows))
+	for _, f := range a.flows {
+		fs = append(fs, f)
+	}
+	slices.SortFunc(fs, func(x, y *flow) int {
+		if x.touched != y.touched {
+			if x.touched < y.touched {
+				return -1
+			}
+			return 1
+		}
+		return int(x.firstNum - y.firstNum)
+	})
+	k := max(1, len(fs)/8)
+	for _, f := range fs[:k] {
+		a.finishFlow(f)
+		delete(a.flows, f.key)
+		a.evicted++
+	}
+	a.last = nil
+}
+
+// fragment handles an IP fragment: statistics, checks, and reassembly.
+func (a *Analyzer) fragment(p *Packet) {
+	payload, ok := a.frags.add(p)
+	if !ok {
+		return
+	}
+	// the datagram is whole: decode and analyze its transport
+	if err := a.dec.DecodeReassembled(p, payload); err != nil {
+		a.malformed.add(p.Num)
+		if len(a.malWhy) < 5 {
+			a.malWhy = append(a.malWhy, "packet "+itoa(int(p.Num))+" (reassembled): "+err.Error())
+		}
+		return
+	}
+	a.transport(p)
+}

@@ -1,0 +1,44 @@
+// Package capture reads a pcap or pcapng file and says what is wrong with
+// MTU and MSS on it: on which flow, with which packets as evidence, and how
+// to fix it. It is the engine behind `mtukit analyze`.
+//
+// # Reading
+//
+// Files are read with gopacket's pure-Go pcapgo readers (pcap, pcapng with
+// any number of interfaces and mixed link types, gzip-compressed pcap). Link
+// types: Ethernet, Linux cooked v1 and v2, raw IP (12, 14, 101, 228, 229),
+// BSD loopback/null and PPP. Decoding goes through VLAN and QinQ tags, MPLS,
+// PPPoE, GRE (with ERSPAN and transparent Ethernet), VXLAN, GENEVE, GTP-U,
+// MPLS over UDP, IP-in-IP, 6in4, 4in6 and IPv6 extension headers (with AH)
+// down to the innermost TCP, UDP or ICMP, and each packet's encapsulation
+// is reported.
+//
+// The common layers (Ethernet, VLAN, IPv4, IPv6, TCP, UDP, ICMP) are decoded
+// by hand into a caller-owned Packet with no allocation: that path is what
+// sets the speed on a large capture, and it also handles what gopacket's
+// layers reject (BIG TCP packets whose IPv6 payload length is 0 without a
+// jumbo option). Tunnel headers whose layout has many variants (GRE flags,
+// GENEVE options, GTP-U extension headers, ERSPAN) are decoded with gopacket's
+// DecodingLayer structs, owned by the Decoder and reused for every packet.
+// gopacket's DecodingLayerParser itself is not used because it keeps one
+// struct per layer type, and nested tunnels repeat types (IPv4 in GRE in
+// IPv4): the Decoder walks the layers itself and copies out what it needs
+// from each header before decoding the next.
+//
+// # Analysis
+//
+// The Analyzer keeps a table of TCP flows, bounded by Options.MaxFlows: when
+// it is full the least recently active flows are finished (their findings
+// are kept) and dropped, so memory stays bounded on any file size. Per flow
+// and direction it records the MSS and other SYN options, the largest
+// segment sent and delivered, DF usage, retransmissions by size, and the
+// outstanding segments needed to tell a PMTUD black hole from ordinary loss.
+// IP fragments are tracked (and small reassembled prefixes kept, so a
+// fragmented SYN's MSS is read) in a second bounded table. ICMP
+// fragmentation-needed and ICMPv6 packet-too-big messages are tied to the
+// flow they quote.
+//
+// The findings have stable codes (see the Code constants) and feed one
+// Report, which prints itself as text (WriteText) and marshals to the JSON
+// that `mtukit analyze --json` and the web API share.
+package capture

@@ -1,0 +1,550 @@
+package capture
+
+import (
+	"bytes"
+
+	"github.com/mtukit/mtukit/mss"
+)
+
+// flowKey identifies a TCP connection regardless of direction: endpoint a
+// is the lower of the two (address, then port).
+type flowKey struct {
+	a, b   [16]byte
+	pa, pb uint16
+	fam    uint8
+}
+
+// keyOf returns the flow key of a packet from src:sp to dst:dp and the
+// direction of that packet in the flow (0: a to b).
+func keyOf(fam uint8, src, dst *[16]byte, sp, dp uint16) (flowKey, int) {
+	c := bytes.Compare(src[:], dst[:])
+	if c < 0 || (c == 0 && sp <= dp) {
+		return flowKey{a: *src, b: *dst, pa: sp, pb: dp, fam: fam}, 0
+	}
+	return flowKey{a: *dst, b: *src, pa: dp, pb: sp, fam: fam}, 1
+}
+
+// seq comparisons modulo 2^32 (RFC 9293 §3.4).
+func seqLT(a, b uint32) bool { return int32(a-b) < 0 }
+func seqLE(a, b uint32) bool { return int32(a-b) <= 0 }
+
+// Limits that bound the memory one flow can take.
+const (
+	maxSegsPerDir = 512 // outstanding segments tracked per direction
+	maxEvidence   = 8   // packet numbers kept as evidence per item
+	maxSizes      = 6   // distinct sizes in the retransmission histogram
+)
+
+// evidence is a short list of packet numbers.
+type evidence struct {
+	n    int64 // how many events in all
+	nums [maxEvidence]int64
+}
+
+func (e *evidence) add(num int64) {
+	if e.n < maxEvidence {
+		e.nums[e.n] = num
+	}
+	e.n++
+}
+
+func (e *evidence) list() []int64 {
+	k := min(e.n, maxEvidence)
+	out := make([]int64, k)
+	copy(out, e.nums[:k])
+	return out
+}
+
+// seg is one data segment sent and not yet acknowledged.
+type seg struct {
+	seq       uint32
+	len       int32 // payload of the first transmission
+	minLen    int32 // smallest transmission that started at or inside it
+	ipLen     int32 // IP packet size of the first transmission
+	tx        int32 // transmissions at full length (first one included)
+	sacked    bool
+	firstNum  int64
+	firstTime int64
+}
+
+func (s *seg) end() uint32 { return s.seq + uint32(s.len) }
+
+// segQueue holds outstanding segments in sequence order.
+type segQueue struct {
+	s    []seg
+	head int
+}
+
+func (q *segQueue) n() int { return len(q.s) - q.head }
+
+func (q *segQueue) push(x seg) bool {
+	if q.n() >= maxSegsPerDir {
+		return false
+	}
+	if q.head > 0 && q.head >= len(q.s)/2 {
+		k := copy(q.s, q.s[q.head:])
+		q.s = q.s[:k]
+		q.head = 0
+	}
+	q.s = append(q.s, x)
+	return true
+}
+
+func (q *segQueue) front() *seg {
+	if q.n() == 0 {
+		return nil
+	}
+	return &q.s[q.head]
+}
+
+func (q *segQueue) pop() { q.head++ }
+
+// find returns the segment containing seq, or nil.
+func (q *segQueue) find(seq uint32) *seg {
+	if i := q.index(seq); i >= 0 {
+		return &q.s[i]
+	}
+	return nil
+}
+
+// index returns the index in q.s of the segment containing seq, or -1.
+func (q *segQueue) index(seq uint32) int {
+	lo, hi := q.head, len(q.s)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if seqLE(q.s[m].end(), seq) {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(q.s) && seqLE(q.s[lo].seq, seq) {
+		return lo
+	}
+	return -1
+}
+
+// stall follows the oldest outstanding segment once it is retransmitted:
+// the raw material of the black-hole test.
+type stall struct {
+	active   bool
+	seq      uint32
+	size     int   // payload of the full-size transmissions
+	ipLen    int   // their IP size
+	tx       int   // full-size transmissions
+	nums     evidence
+	first    int64 // time of the first transmission
+	prev     int64 // time of the latest full-size transmission
+	gap      int64 // latest gap between full-size transmissions
+	firstGap int64
+	steady   bool  // no gap shrank below 0.8 of the one before (back-off)
+	peerNum  int64 // first packet from the peer after the first transmission
+	shrunk   int64 // first smaller retransmission covering the segment
+	resolved int   // 0 no, 1 acknowledged at full size, 2 after shrinking
+	peerZero bool  // the peer's window was 0 when the stall began
+	ptb      bool  // a PTB quoting this direction arrived during the stall
+}
+
+// dir is one direction of a TCP flow: what its sender did.
+type dir struct {
+	point    uint64
+	pointSet bool
+	pkts     int64
+	dataPkts int64
+	bytes    int64
+	lastTime int64
+	lastNum  int64
+
+	// SYN
+	syn      bool
+	synNum   int64
+	synSeq   uint32
+	opts     mss.Summary // of the (first) SYN
+	synPoint uint64
+	// the same SYN seen at another capture point with another MSS
+	mssOther    uint16
+	mssOtherSet bool
+	mssOtherNum int64
+
+	// data
+	seqInit      bool
+	sndMax       uint32
+	una          uint32 // highest acknowledgment from the peer
+	unaSet       bool
+	maxPayload   int
+	maxPayNum    int64
+	maxIPLen     int
+	maxDelivered int
+	maxDelivNum  int64
+	maxDelivIP   int
+	df, noDF     int64
+	retrans      int64
+	retransBytes int64
+	rsizes       [maxSizes]sizeCount
+	rsizeOther   int64
+	segs         segQueue
+	untracked    int64 // segments not tracked because the queue was full
+	hdrs         int   // IP + TCP header bytes of the latest data segment
+
+	st stall // the current stall
+	bh stall // the worst stall that ended without a full-size delivery
+
+	// peer-facing state
+	win     uint16 // latest window advertised by this side
+	winZero bool
+	rst     bool
+	rstNum  int64
+	fin     bool
+	finNum  int64
+
+	offload   evidence
+	maxOffl   int
+	oversize  evidence
+	maxOver   int
+	overLimit int
+	badOpt    evidence
+	badWhat   mss.Anomaly
+	ptbs      []*ptbEvent
+}
+
+type sizeCount struct {
+	Size  int   `json:"size"`
+	Count int64 `json:"count"`
+}
+
+func (d *dir) addRetransSize(n int) {
+	for i := range d.rsizes {
+		if d.rsizes[i].Size == n {
+			d.rsizes[i].Count++
+			return
+		}
+		if d.rsizes[i].Count == 0 {
+			d.rsizes[i] = sizeCount{n, 1}
+			return
+		}
+	}
+	d.rsizeOther++
+}
+
+// flow is one TCP connection.
+type flow struct {
+	key       flowKey
+	d         [2]dir
+	stack     Stack // encapsulation of the first packet
+	firstNum  int64
+	firstTime int64
+	lastTime  int64
+	touched   uint64 // analyzer packet counter at the last packet, for eviction
+	pkts      int64
+	overhead  int // encapsulation bytes against the link MTU (0: none or unknown)
+	maxOuter  int // largest outermost IP packet
+}
+
+// tcp updates the flow with a TCP packet in direction di.
+func (a *Analyzer) tcp(f *flow, di int, p *Packet) {
+	d, peer := &f.d[di], &f.d[1-di]
+	t := &p.TCP
+	f.pkts++
+	f.lastTime = p.Time
+	f.maxOuter = max(f.maxOuter, p.OuterLen)
+	if f.overhead == 0 && (p.Tunnels > 0 || p.Stack.At(0) != LayerEthernet || p.Stack.At(1) != LayerIPv4) {
+		if o := p.overhead(); o > 0 {
+			f.overhead = o
+		}
+	}
+
+	// One capture point per direction: the same packets seen at another
+	// point are duplicates, useful only to compare SYNs.
+	if !d.pointSet {
+		d.point, d.pointSet = p.Point, true
+	} else if p.Point != d.point {
+		if t.Flags&FlagSYN != 0 && d.syn && t.Seq == d.synSeq && !t.OptsCut {
+			if s, err := readOptions(t.Header); err == nil && s.MSS != d.opts.MSS && !d.mssOtherSet {
+				d.mssOther, d.mssOtherSet, d.mssOtherNum = s.MSS, true, p.Num
+			}
+		}
+		return
+	}
+	d.pkts++
+	d.lastTime, d.lastNum = p.Time, p.Num
+	if p.IP.Family == 4 {
+		if p.IP.DF {
+			d.df++
+		} else {
+			d.noDF++
+		}
+	}
+
+	// options
+	var sum mss.Summary
+	haveSum := false
+	if !t.OptsCut && len(t.Options) > 0 && !tsOnly(t.Options) {
+		s, err := readOptions(t.Header)
+		if err == nil {
+			sum, haveSum = s, true
+			if s.Anomalies != 0 {
+				d.badOpt.add(p.Num)
+				d.badWhat |= s.Anomalies
+			}
+		}
+	}
+
+	if t.Flags&FlagSYN != 0 {
+		if !d.syn {
+			d.syn, d.synNum, d.synSeq, d.synPoint = true, p.Num, t.Seq, p.Point
+			if haveSum {
+				d.opts = sum
+			} else {
+				d.opts = mss.Summary{SYN: true, WScale: -1}
+			}
+			d.seqInit, d.sndMax = true, t.Seq+1
+		}
+	}
+	if t.Flags&FlagRST != 0 && !d.rst {
+		d.rst, d.rstNum = true, p.Num
+	}
+	if t.Flags&FlagFIN != 0 && !d.fin {
+		d.fin, d.finNum = true, p.Num
+	}
+	d.win = t.Window
+	d.winZero = t.Window == 0 && t.Flags&FlagRST == 0
+
+	if t.PayloadLen > 0 {
+		a.tcpData(f, d, peer, p)
+	}
+	if t.Flags&FlagACK != 0 {
+		a.tcpAck(peer, d, p, haveSum)
+	}
+}
+
+// tcpData handles a segment that carries data from d.
+func (a *Analyzer) tcpData(f *flow, d, peer *dir, p *Packet) {
+	t := &p.TCP
+	n := t.PayloadLen
+	d.dataPkts++
+	d.bytes += int64(n)
+	d.hdrs = p.IP.HdrLen + t.HdrLen
+	ipLen := p.IP.TotalLen
+
+	offl := a.offload(d, peer, p)
+	if offl {
+		d.offload.add(p.Num)
+		d.maxOffl = max(d.maxOffl, ipLen)
+	} else {
+		if n > d.maxPayload {
+			d.maxPayload, d.maxPayNum = n, p.Num
+		}
+		d.maxIPLen = max(d.maxIPLen, ipLen)
+		if lim := sendMSS(peer, p.IP.Family); lim > 0 && n > lim {
+			d.oversize.add(p.Num)
+			d.maxOver = max(d.maxOver, n)
+			d.overLimit = lim
+		}
+	}
+	for _, e := range d.ptbs {
+		e.after(p, ipLen, offl)
+	}
+
+	seq, end := t.Seq, t.Seq+uint32(n)
+	if !d.seqInit {
+		d.seqInit, d.sndMax = true, seq
+	}
+	if !seqLT(seq, d.sndMax) {
+		// new data (possibly after a gap the capture missed)
+		if !d.segs.push(seg{seq: seq, len: int32(n), minLen: int32(n), ipLen: int32(ipLen), tx: 1, firstNum: p.Num, firstTime: p.Time}) {
+			d.untracked++
+		}
+		d.sndMax = end
+		return
+	}
+	// a retransmission (or new data overlapping old)
+	if seqLT(d.sndMax, end) {
+		d.sndMax = end
+	}
+	if d.unaSet && seqLE(end, d.una) {
+		// everything in it was acknowledged already: spurious, not a stall
+		d.retrans++
+		d.retransBytes += int64(n)
+		d.addRetransSize(n)
+		return
+	}
+	d.retrans++
+	d.retransBytes += int64(n)
+	d.addRetransSize(n)
+	s := d.segs.find(seq)
+	if s == nil {
+		return
+	}
+	if s.seq == seq && int32(n) >= s.len {
+		s.tx++
+	} else if int32(n) < s.minLen {
+		s.minLen = int32(n)
+	}
+	// the stall follows the oldest outstanding segment
+	if s != d.segs.front() || offl {
+		return
+	}
+	st := &d.st
+	if !st.active || st.seq != s.seq {
+		if st.active {
+			a.endStall(d, 0)
+		}
+		*st = stall{active: true, seq: s.seq, size: int(s.len), ipLen: int(s.ipLen), tx: 1, first: s.firstTime, prev: s.firstTime, steady: true}
+		st.nums.add(s.firstNum)
+		st.peerZero = peer.winZero
+		if peer.lastTime > s.firstTime {
+			st.peerNum = peer.lastNum
+		}
+	}
+	if s.seq == seq && n >= st.size {
+		st.tx++
+		st.nums.add(p.Num)
+		gap := p.Time - st.prev
+		if st.gap > 0 && gap*5 < st.gap*4 {
+			st.steady = false
+		}
+		if st.firstGap == 0 {
+			st.firstGap = gap
+		}
+		st.gap, st.prev = gap, p.Time
+	} else if st.shrunk == 0 {
+		st.shrunk = p.Num
+	}
+}
+
+// tcpAck handles an acknowledgment from peer side a of d's data (d sent the
+// data; ack is from the other side, the packet p).
+func (a *Analyzer) tcpAck(d, from *dir, p *Packet, haveSum bool) {
+	ack := p.TCP.Ack
+	if d.st.active && p.Time > d.st.first && d.st.peerNum == 0 {
+		d.st.peerNum = p.Num
+	}
+	if !d.unaSet || seqLT(d.una, ack) {
+		if d.seqInit && seqLT(d.sndMax, ack) {
+			// acknowledges data never seen: the capture missed it
+			d.sndMax = ack
+		}
+		d.una, d.unaSet = ack, true
+		for s := d.segs.front(); s != nil && seqLE(s.end(), ack); s = d.segs.front() {
+			if !s.sacked {
+				a.delivered(d, s, p.Num)
+			}
+			d.segs.pop()
+		}
+		if d.st.active && seqLT(d.st.seq, ack) {
+			if s := d.segs.front(); s != nil && s.seq == d.st.seq {
+				// partly acknowledged: the peer got a smaller piece
+				if d.st.shrunk == 0 {
+					d.st.shrunk = p.Num
+				}
+			} else {
+				a.endStall(d, 0)
+			}
+		}
+	}
+	if haveSum && d.segs.n() > 0 && len(p.TCP.Options) > 10 {
+		a.blocks = readSACK(p.TCP.Header, a.blocks[:0])
+		for _, b := range a.blocks {
+			if !seqLT(b.left, b.right) {
+				continue
+			}
+			i := d.segs.index(b.left)
+			if i < 0 {
+				continue
+			}
+			for ; i < len(d.segs.s); i++ {
+				x := &d.segs.s[i]
+				if !seqLE(x.end(), b.right) {
+					break
+				}
+				if !x.sacked && seqLE(b.left, x.seq) {
+					x.sacked = true
+					a.delivered(d, x, p.Num)
+					if d.st.active && x.seq == d.st.seq {
+						a.endStall(d, 0)
+					}
+				}
+			}
+		}
+	}
+}
+
+// delivered records that segment s of d reached the peer.
+func (a *Analyzer) delivered(d *dir, s *seg, num int64) {
+	n := int(s.minLen)
+	if n > d.maxDelivered {
+		d.maxDelivered, d.maxDelivNum = n, num
+		if s.minLen == s.len {
+			d.maxDelivIP = int(s.ipLen)
+		} else {
+			d.maxDelivIP = int(s.ipLen) - int(s.len-s.minLen)
+		}
+	}
+	if d.st.active && s.seq == d.st.seq {
+		if s.minLen >= int32(d.st.size) {
+			d.st.resolved = 1
+		} else {
+			d.st.resolved = 2
+		}
+	}
+}
+
+// endStall closes d's current stall, keeping it as the black-hole
+// candidate when it was never delivered at full size.
+func (a *Analyzer) endStall(d *dir, _ int) {
+	st := d.st
+	d.st.active = false
+	if st.resolved == 1 || st.tx < 3 {
+		return
+	}
+	if st.tx > d.bh.tx {
+		d.bh = st
+	}
+}
+
+// sendMSS is the largest payload d's peer allows per segment: the MSS its
+// SYN announced, or the default (536 IPv4, 1220 IPv6; RFC 9293 §3.7.1) when
+// its SYN had none. 0 when the peer's SYN was not captured.
+func sendMSS(peer *dir, fam uint8) int {
+	if !peer.syn {
+		return 0
+	}
+	if peer.opts.MSS > 0 {
+		return int(peer.opts.MSS)
+	}
+	return mss.DefaultSendMSS(famOf(fam))
+}
+
+// offload reports whether a data segment from d is a TSO/GSO/GRO or BIG TCP
+// super-packet that never was on the wire as such. Certain when its IP
+// length field is 0 (as TSO and BIG TCP write it) or it exceeds 65535.
+// Otherwise it must carry more than the peer's MSS (one segment's worth) and
+// be larger than the sender's own link allows: the MTU its SYN's MSS implies
+// (RFC 6691: MSS + 40 for IPv4, + 60 for IPv6), or 1500 when its SYN was not
+// captured.
+func (a *Analyzer) offload(d, peer *dir, p *Packet) bool {
+	ip := &p.IP
+	if ip.LenZero || ip.TotalLen > 65535 {
+		return true
+	}
+	if lim := sendMSS(peer, ip.Family); lim > 0 && p.TCP.PayloadLen <= lim {
+		return false
+	}
+	return ip.TotalLen > ownMTU(d, ip.Family)
+}
+
+// ownMTU is the link MTU d's SYN implies, or 1500 when unknown.
+func ownMTU(d *dir, fam uint8) int {
+	if d.syn && d.opts.MSS > 0 {
+		return int(d.opts.MSS) + ipTCPHeaders(fam)
+	}
+	return 1500
+}
+
+// ipTCPHeaders is the fixed IP and TCP header size: 40 for IPv4, 60 for IPv6.
+func ipTCPHeaders(fam uint8) int {
+	if fam == 6 {
+		return 60
+	}
+	return 40
+}
