@@ -311,4 +311,3 @@ func BenchmarkBestIPsec(b *testing.B) {
 	}
 }
 
-var _ = time.Second
