@@ -3,7 +3,6 @@ package tput
 import (
 	"math"
 	"testing"
-	"time"
 
 	"github.com/mtukit/mtukit/encap"
 )
@@ -310,4 +309,3 @@ func BenchmarkBestIPsec(b *testing.B) {
 		}
 	}
 }
-

@@ -220,4 +220,3 @@ func tcpInfo(c *net.TCPConn) (tcpInfoFields, error) {
 	// tcpi_total_retrans 100, tcpi_segs_out 136.
 	return tcpInfoFields{rto: u32(8), sndMSS: u32(16), rtt: u32(68), totalRetrans: u32(100), segsOut: u32(136)}, err
 }
-
