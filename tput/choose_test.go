@@ -196,7 +196,7 @@ func TestTunnel(t *testing.T) {
 	got := map[string]int{}
 	for _, s := range d {
 		got[s.Label] = s.PathMTU
-		near(t, "uniform", s.Prob, 1.0/6, 1e-12)
+		near(t, "uniform", s.Prob, 1.0/12, 1e-12)
 	}
 	for spec, want := range map[string]int{"esp(aes-gcm-16)": 1446, "esp(aes-gcm-16,nat-t)": 1438, "esp(aes-cbc,sha1)": 1438} {
 		if got[spec] != want {
@@ -212,8 +212,22 @@ func TestTunnel(t *testing.T) {
 		t.Errorf("wireguard over pppoe on 1492: %d", d.MaxPathMTU())
 	}
 	for _, name := range TunnelTypes() {
-		if _, err := Tunnel(name, 1500, nil, encap.IPv4); err != nil {
+		d, err := Tunnel(name, 1500, nil, encap.IPv4)
+		if err != nil {
 			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		sum := 0.0
+		for _, s := range d {
+			sum += s.Prob
+		}
+		near(t, name+" total", sum, 1, 1e-9)
+	}
+	// mix: each of the 8 types weighs 1/8, shared among its variants.
+	d, _ = Tunnel("mix", 1500, nil, encap.IPv4)
+	for _, s := range d {
+		if s.Label == "wireguard" {
+			near(t, "mix wireguard", s.Prob, 1.0/8/2, 1e-12)
 		}
 	}
 	if _, err := Tunnel("nosuch", 1500, nil, encap.IPv4); err == nil {

@@ -89,56 +89,66 @@ func parseMTU(s string) (int, error) {
 
 // tunnelTypes are the variants of each tunnel type, as encap stacks: when
 // all that is known is "some IPsec tunnel", each is taken as equally likely.
+// The lists are those of plpmtud/sim's Tunnels (the simulator's path MTU
+// priors), so both tools reason about the same variants; OpenVPN is extra.
+// TODO: read them from plpmtud/sim once that package has landed.
 var tunnelTypes = map[string][]string{
-	"ipsec": {
-		"esp(aes-gcm-16)", "esp(aes-gcm-16,nat-t)",
-		"esp(aes-cbc,sha1)", "esp(aes-cbc,sha1,nat-t)",
-		"esp(aes-cbc,sha256)", "esp(aes-cbc,sha256,nat-t)",
-	},
+	"ipsec": func() []string {
+		var out []string
+		for _, c := range []string{"aes-gcm-16", "aes-cbc,sha1", "aes-cbc,sha256", "aes-cbc,sha512", "3des,sha1", "chacha20-poly1305"} {
+			out = append(out, "esp("+c+")", "esp("+c+",nat-t)")
+		}
+		return out
+	}(),
+	"gre":       {"gre", "gre(key)", "gre(ipv6)", "gre(key,ipv6)"},
+	"vxlan":     {"vxlan", "vxlan(ipv6)", "vxlan(vlan)", "vxlan(ipv6,vlan)"},
+	"mpls":      {"mpls", "mpls(labels=2)", "mpls(labels=3)"},
+	"pppoe":     {"pppoe", "pppoe/gre", "pppoe/wireguard", "pppoe/esp"},
+	"gtpu":      {"gtpu", "gtpu(5g)", "gtpu(ipv6)", "gtpu(5g,ipv6)"},
 	"wireguard": {"wireguard", "wireguard(ipv6)"},
-	"vxlan":     {"vxlan", "vxlan(ipv6)"},
-	"gre":       {"gre", "gre(key)", "ip6gre"},
 	"openvpn":   {"openvpn", "openvpn(cbc-sha1)", "openvpn(cbc-sha256)", "openvpn(tcp)"},
-	"pppoe":     {"pppoe"},
-	"gtpu":      {"gtpu", "gtpu(5g)"},
 }
 
-// TunnelTypes lists the names Tunnel accepts.
+// TunnelTypes lists the names Tunnel accepts: the types, then "mix" (every
+// type pooled, each type with equal weight).
 func TunnelTypes() []string {
 	names := make([]string, 0, len(tunnelTypes)+1)
 	for k := range tunnelTypes {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	return append(names, "any")
-}
-
-// TunnelVariants is the encap stack specs a tunnel type stands for.
-func TunnelVariants(name string) ([]string, error) {
-	if name == "any" {
-		var all []string
-		for _, k := range TunnelTypes() {
-			if k != "any" {
-				all = append(all, tunnelTypes[k]...)
-			}
-		}
-		return all, nil
-	}
-	v, ok := tunnelTypes[name]
-	if !ok {
-		return nil, fmt.Errorf("tunnel type %q: want one of %s", name, strings.Join(TunnelTypes(), ", "))
-	}
-	return v, nil
+	return append(names, "mix")
 }
 
 // Tunnel is the distribution of the path MTU inside a tunnel of the given
-// type on a link of linkMTU: every variant equally likely, each with its
-// exact tunnel MTU and wire arithmetic from package encap. outer, when not
-// nil, is the stack the tunnel itself rides on (e.g. pppoe).
+// type on a link of linkMTU: every variant equally likely ("mix": every type
+// equally likely, then its variants), each with its exact tunnel MTU and
+// wire arithmetic from package encap. outer, when not nil, is the stack the
+// tunnel itself rides on (e.g. pppoe).
 func Tunnel(name string, linkMTU int, outer *encap.Stack, f encap.Family) (Dist, error) {
-	specs, err := TunnelVariants(name)
-	if err != nil {
-		return nil, err
+	if name == "mix" {
+		var d Dist
+		for _, k := range TunnelTypes() {
+			if k == "mix" {
+				continue
+			}
+			td, err := Tunnel(k, linkMTU, outer, f)
+			if err != nil {
+				continue
+			}
+			for _, s := range td {
+				s.Prob /= float64(len(tunnelTypes))
+				d = append(d, s)
+			}
+		}
+		if len(d) == 0 {
+			return nil, fmt.Errorf("no tunnel variant carries %s on a %d-byte link", f, linkMTU)
+		}
+		return d.Normalize()
+	}
+	specs, ok := tunnelTypes[name]
+	if !ok {
+		return nil, fmt.Errorf("tunnel type %q: want one of %s", name, strings.Join(TunnelTypes(), ", "))
 	}
 	var d Dist
 	for _, sp := range specs {
