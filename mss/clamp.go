@@ -147,6 +147,24 @@ func (r Reason) String() string {
 	return "reason?"
 }
 
+var reasonDetails = [...]string{
+	"", "not IPv4 or IPv6", "not TCP (tunnels are not entered)", "a later fragment", "not a SYN, or a SYN with RST",
+	"the capture ends inside the IP or TCP header", "a header length or version that cannot be right",
+	"the MSS is already at or below the target, and a clamp never raises it",
+	"no MSS option, and none is inserted", "nft: the first MSS option is shorter than 4 bytes",
+	"no MSS option, but the SYN carries data", "no MSS option, but the TCP header is already 60 bytes",
+	"no MSS option, but more fragments follow", "no MSS option, but the capture does not hold the whole packet",
+	"no MSS option, and no room in the buffer", "MSS lowered to the target", "MSS option added",
+}
+
+// Detail is a sentence for r, for reports.
+func (r Reason) Detail() string {
+	if int(r) < len(reasonDetails) {
+		return reasonDetails[r]
+	}
+	return r.String()
+}
+
 // Result reports what Clamp did to one packet.
 type Result struct {
 	Action Action
