@@ -184,20 +184,20 @@ func (a *Analyzer) flowFindings(f *flow, di int) []string {
 				Title:   fmt.Sprintf("the MSS of %s's SYN was rewritten from %d to %d between two capture points", sender, max(m, int(d.mssOther)), lo),
 				Detail:  fmt.Sprintf("the same SYN (sequence number %d) carried MSS %d at one capture point (packet %d) and %d at another (packet %d): a middlebox between them clamps the MSS, for a path MTU of %d", d.synSeq, m, d.synNum, d.mssOther, d.mssOtherNum, lo+hdr),
 				Packets: []int64{d.synNum, d.mssOtherNum}, Count: 2,
-				Fix:     "nothing to fix if the clamp matches the narrowest link: it keeps TCP working where ICMP is filtered; UDP, QUIC and ICMP still need a right tunnel MTU"})
+				Fix: "nothing to fix if the clamp matches the narrowest link: it keeps TCP working where ICMP is filtered; UDP, QUIC and ICMP still need a right tunnel MTU"})
 		case d.maxPayload > m:
 			emit(Finding{Code: CodeMSSClamped, Severity: SeverityInfo, MSS: m, MTU: m + hdr,
 				Title:   fmt.Sprintf("%s announced MSS %d but itself sent %d-byte segments", sender, m, d.maxPayload),
 				Detail:  fmt.Sprintf("a host derives its MSS from its own link MTU (RFC 6691), and this one sends packets of %d bytes, so its SYN (packet %d) must have been lowered on the way: a middlebox clamps the MSS to %d", d.maxIPLen, d.synNum, m),
 				Packets: []int64{d.synNum, d.maxPayNum}, Count: 2,
-				Fix:     "nothing to fix if the clamp matches the narrowest link on the path"})
+				Fix: "nothing to fix if the clamp matches the narrowest link on the path"})
 		case m >= lowMSS(fam):
 			if why := clampEvidence(m, fam, a.flowTunnel(f)); why != "" {
 				merge(senderIP+"|"+itoa(m), senderIP, Finding{Code: CodeMSSClamped, Severity: SeverityInfo, MSS: m, MTU: m + hdr,
 					Title:   fmt.Sprintf("MSS %d in %s's SYN looks clamped", m, sender),
 					Detail:  why,
 					Packets: []int64{d.synNum}, Count: 1,
-					Fix:     "nothing to fix if a clamp is intended; compare with a capture on the sending host to confirm"}, 0,
+					Fix: "nothing to fix if a clamp is intended; compare with a capture on the sending host to confirm"}, 0,
 					func(flows int, _ int64, _ int) string {
 						return fmt.Sprintf("MSS %d in the SYNs of %s (%d flows) looks clamped", m, senderIP, flows)
 					})
@@ -208,7 +208,7 @@ func (a *Analyzer) flowFindings(f *flow, di int) []string {
 				Title:   fmt.Sprintf("%s announced MSS %d, below the %d every %s path carries", sender, m, low, famOf(fam)),
 				Detail:  fmt.Sprintf("the peer may send at most %d bytes per segment; Linux raises such values to tcp_min_snd_mss (48), and tiny MSS values are a known resource-exhaustion attack (CVE-2019-11479)", m),
 				Packets: []int64{d.synNum}, Count: 1,
-				Fix:     fmt.Sprintf("find what sets MSS %d (a misconfigured clamp, or a scan); clamp to the path MTU less %d instead", m, hdr)})
+				Fix: fmt.Sprintf("find what sets MSS %d (a misconfigured clamp, or a scan); clamp to the path MTU less %d instead", m, hdr)})
 		}
 		if fd, ok := a.tunnelMSS(f, d, m); ok {
 			spec := a.flowTunnel(f)
@@ -223,14 +223,14 @@ func (a *Analyzer) flowFindings(f *flow, di int) []string {
 			Title:   fmt.Sprintf("%s sent %d segments larger than the MSS %s allows (%d)", sender, d.oversize.n, receiver, d.overLimit),
 			Detail:  fmt.Sprintf("the largest carried %d bytes; %s; they are not offload artifacts, since they fit the sender's own link (%d bytes)", d.maxOver, mssSource(peer), ownMTU(d, fam)),
 			Packets: d.oversize.list(), Count: d.oversize.n,
-			Fix:     "the sender ignores the MSS its peer announced, or a middlebox rewrote the peer's SYN after the sender saw it: compare captures on both sides of each middlebox, and clamp in both directions"})
+			Fix: "the sender ignores the MSS its peer announced, or a middlebox rewrote the peer's SYN after the sender saw it: compare captures on both sides of each middlebox, and clamp in both directions"})
 	}
 	if d.offload.n > 0 {
 		merge(senderIP, senderIP, Finding{Code: CodeOffload, Severity: SeverityInfo,
 			Title:   fmt.Sprintf("%d packets from %s of up to %d bytes are segmentation-offload super-packets", d.offload.n, sender, d.maxOffl),
 			Detail:  fmt.Sprintf("larger than the sender's link allows (%d bytes%s) or with an IP length of 0: the capture was taken on a host with TSO/GSO (sending) or GRO/LRO (receiving), or BIG TCP; the NIC cut them into MSS-sized segments, so these sizes never crossed the wire and are not MSS violations", ownMTU(d, fam), ownMTUSource(d)),
 			Packets: d.offload.list(), Count: d.offload.n,
-			Fix:     "nothing to fix on the network; to see wire sizes, capture on another host or turn offloads off first (ethtool -K IF tso off gso off gro off)"}, d.maxOffl,
+			Fix: "nothing to fix on the network; to see wire sizes, capture on another host or turn offloads off first (ethtool -K IF tso off gso off gro off)"}, d.maxOffl,
 			func(flows int, count int64, maxV int) string {
 				return fmt.Sprintf("%d packets from %s in %d flows, of up to %d bytes, are segmentation-offload super-packets", count, senderIP, flows, maxV)
 			})
@@ -240,7 +240,7 @@ func (a *Analyzer) flowFindings(f *flow, di int) []string {
 			Title:   fmt.Sprintf("%d segments from %s carry malformed TCP options (%s)", d.badOpt.n, sender, d.badWhat),
 			Detail:  badOptionDetail(d.badWhat),
 			Packets: d.badOpt.list(), Count: d.badOpt.n,
-			Fix:     "find the stack or middlebox writing these options (compare captures on both sides of each middlebox); receivers ignore a malformed MSS option and fall back to 536 (IPv4) / 1220 (IPv6)"})
+			Fix: "find the stack or middlebox writing these options (compare captures on both sides of each middlebox); receivers ignore a malformed MSS option and fall back to 536 (IPv4) / 1220 (IPv6)"})
 	}
 	return codes
 }

@@ -129,9 +129,9 @@ func (q *segQueue) index(seq uint32) int {
 type stall struct {
 	active   bool
 	seq      uint32
-	size     int   // payload of the full-size transmissions
-	ipLen    int   // their IP size
-	tx       int   // full-size transmissions
+	size     int // payload of the full-size transmissions
+	ipLen    int // their IP size
+	tx       int // full-size transmissions
 	nums     evidence
 	first    int64 // time of the first transmission
 	prev     int64 // time of the latest full-size transmission
@@ -430,6 +430,12 @@ func (a *Analyzer) tcpAck(d, from *dir, p *Packet, haveSum bool) {
 				a.delivered(d, s, p.Num)
 			}
 			d.segs.pop()
+		}
+		if s := d.segs.front(); s != nil && seqLT(s.seq, ack) && s.minLen < s.len {
+			// partly acknowledged after a smaller resend: that piece arrived
+			if part := int(ack - s.seq); part > d.maxDelivered {
+				d.maxDelivered, d.maxDelivNum, d.maxDelivIP = part, p.Num, part+d.hdrs
+			}
 		}
 		if d.st.active && seqLT(d.st.seq, ack) {
 			if s := d.segs.front(); s != nil && s.seq == d.st.seq {

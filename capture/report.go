@@ -3,8 +3,8 @@ package capture
 import (
 	"fmt"
 	"io"
-	"strings"
 	"sort"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -94,10 +94,10 @@ type Summary struct {
 	// PathMTU is the path MTU the capture implies, 0 when it implies none.
 	// When only bounds are known (a black hole), PathMTUMin and PathMTUMax
 	// hold them and PathMTU is 0.
-	PathMTU    int    `json:"path_mtu,omitempty"`
-	PathMTUMin int    `json:"path_mtu_min,omitempty"`
-	PathMTUMax int    `json:"path_mtu_max,omitempty"`
-	Source     string `json:"source,omitempty"` // what implies it
+	PathMTU    int     `json:"path_mtu,omitempty"`
+	PathMTUMin int     `json:"path_mtu_min,omitempty"`
+	PathMTUMax int     `json:"path_mtu_max,omitempty"`
+	Source     string  `json:"source,omitempty"` // what implies it
 	Packets    []int64 `json:"packets,omitempty"`
 	// ClampIPv4 and ClampIPv6 are the MSS to clamp to for PathMTU (RFC 6691,
 	// as `mtukit calc` computes it).
@@ -112,8 +112,8 @@ type Summary struct {
 	TunnelOverhead int    `json:"tunnel_overhead,omitempty"`
 	TunnelMTU1500  int    `json:"tunnel_mtu_1500,omitempty"`
 	// LargestPacket is the largest outermost IP packet in the capture.
-	LargestPacket    int   `json:"largest_packet"`
-	LargestPacketNum int64 `json:"largest_packet_num,omitempty"`
+	LargestPacket    int    `json:"largest_packet"`
+	LargestPacketNum int64  `json:"largest_packet_num,omitempty"`
 	Verdict          string `json:"verdict"`
 }
 
@@ -158,19 +158,19 @@ type Report struct {
 	Bytes    int64   `json:"bytes"`
 	Duration float64 `json:"duration_s"`
 	// Flows is the number of TCP flows.
-	Flows          int64            `json:"flows"`
-	LinkTypes      []Count          `json:"link_types"`
-	Encapsulations []Count          `json:"encapsulations"`
-	NonIP          int64            `json:"non_ip"`
-	Malformed      int64            `json:"malformed"`
-	Truncated      int64            `json:"truncated"` // packets the snap length cut inside a header
-	Findings       []Finding        `json:"findings"`
-	Omitted        map[string]int   `json:"omitted,omitempty"` // findings beyond the per-code limit
-	Summary        Summary          `json:"summary"`
-	FlowTable      []FlowSummary    `json:"flow_table,omitempty"`
-	FlowsOmitted   int64            `json:"flows_omitted,omitempty"`
-	Partial        bool             `json:"partial,omitempty"`
-	Error          string           `json:"error,omitempty"`
+	Flows          int64          `json:"flows"`
+	LinkTypes      []Count        `json:"link_types"`
+	Encapsulations []Count        `json:"encapsulations"`
+	NonIP          int64          `json:"non_ip"`
+	Malformed      int64          `json:"malformed"`
+	Truncated      int64          `json:"truncated"` // packets the snap length cut inside a header
+	Findings       []Finding      `json:"findings"`
+	Omitted        map[string]int `json:"omitted,omitempty"` // findings beyond the per-code limit
+	Summary        Summary        `json:"summary"`
+	FlowTable      []FlowSummary  `json:"flow_table,omitempty"`
+	FlowsOmitted   int64          `json:"flows_omitted,omitempty"`
+	Partial        bool           `json:"partial,omitempty"`
+	Error          string         `json:"error,omitempty"`
 }
 
 // WriteText prints the report for a person: a header, the findings worst

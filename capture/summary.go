@@ -100,7 +100,7 @@ func (a *Analyzer) Report() *Report {
 			Title:   fmt.Sprintf("%d packets have headers that do not parse", a.malformed.n),
 			Detail:  strings.Join(a.malWhy, "; "),
 			Packets: a.malformed.list(), Count: a.malformed.n,
-			Fix:     "look at these packets in Wireshark: a broken sender, a corrupting link, or a crafted packet; the analysis skipped them"})
+			Fix: "look at these packets in Wireshark: a broken sender, a corrupting link, or a crafted packet; the analysis skipped them"})
 	}
 
 	r := &Report{
@@ -450,14 +450,14 @@ func (a *Analyzer) fragStatFindings(st *fragStat) {
 			Title:   fmt.Sprintf("%d IPv6 atomic fragments (fragment header with offset 0 and no more fragments)", st.atomic.n),
 			Detail:  "legal to receive (RFC 6946) but deprecated to send (RFC 8021): a sender adds them after an ICMPv6 packet-too-big below 1280, and they enable fragmentation attacks",
 			Packets: st.atomic.list(), Count: st.atomic.n,
-			Fix:     "update the sending stack; filter ICMPv6 packet-too-big with an MTU below 1280"})
+			Fix: "update the sending stack; filter ICMPv6 packet-too-big with an MTU below 1280"})
 	}
 	if st.dfConflict.n > 0 {
 		a.add(Finding{Code: CodeDFConflict, Severity: SeverityWarning, Flow: hosts,
 			Title:   fmt.Sprintf("%d %s fragments have don't-fragment set", st.dfConflict.n, proto),
 			Detail:  "a fragment with DF means its sender fragmented locally and still asked routers not to fragment, or a middlebox set DF on fragments: routers drop them where the next link is smaller, and PMTUD cannot help",
 			Packets: st.dfConflict.list(), Count: st.dfConflict.n,
-			Fix:     "find the sender or middlebox that sets DF on fragments (Linux does for UDP with IP_PMTUDISC_DO and a datagram above the interface MTU); size datagrams below the path MTU"})
+			Fix: "find the sender or middlebox that sets DF on fragments (Linux does for UDP with IP_PMTUDISC_DO and a datagram above the interface MTU); size datagrams below the path MTU"})
 	}
 	if st.overlap.n > 0 {
 		sev, what := SeverityWarning, "with the same bytes (duplicates)"
@@ -468,13 +468,13 @@ func (a *Analyzer) fragStatFindings(st *fragStat) {
 			Title:   fmt.Sprintf("%d %s fragments overlap earlier ones", st.overlap.n, proto),
 			Detail:  "they overlap " + what,
 			Packets: st.overlap.list(), Count: st.overlap.n,
-			Fix:     "drop overlapping fragments at the edge (Linux does for IPv6 and counts them in ReasmOverlaps); find the sender"})
+			Fix: "drop overlapping fragments at the edge (Linux does for IPv6 and counts them in ReasmOverlaps); find the sender"})
 	}
 	if st.malformed.n > 0 {
 		a.add(Finding{Code: CodeFragmentMalformed, Severity: SeverityWarning, Flow: hosts,
 			Title:   fmt.Sprintf("%d malformed %s fragments", st.malformed.n, proto),
 			Detail:  "the first problem: " + st.malWhy,
 			Packets: st.malformed.list(), Count: st.malformed.n,
-			Fix:     "receivers and firewalls drop such fragments (RFC 1858, RFC 7112, RFC 8200 §4.5); find the sender: a broken stack or a crafted attack"})
+			Fix: "receivers and firewalls drop such fragments (RFC 1858, RFC 7112, RFC 8200 §4.5); find the sender: a broken stack or a crafted attack"})
 	}
 }

@@ -257,7 +257,7 @@ func (a *Analyzer) tunnelMSS(f *flow, d *dir, m int) (Finding, bool) {
 		Title:   fmt.Sprintf("%s announced MSS %d inside %s (%d bytes of encapsulation)", sender, m, name, f.overhead),
 		Detail:  fmt.Sprintf("a full-size segment is a %d-byte packet inside the tunnel and %d bytes on the underlay, more than a 1500-byte link carries: it relies on fragmentation or on ICMP getting through (largest underlay packet seen in this flow: %d)", m+hdr, wire, f.maxOuter),
 		Packets: []int64{d.synNum}, Count: 1,
-		Fix:     fmt.Sprintf("on a 1500-byte underlay set the tunnel MTU to %d and clamp the MSS to %d (IPv4) / %d (IPv6) on the tunnel interface", tmtu, mss.ForMTU(tmtu, encap.IPv4), mss.ForMTU(tmtu, encap.IPv6))}, true
+		Fix: fmt.Sprintf("on a 1500-byte underlay set the tunnel MTU to %d and clamp the MSS to %d (IPv4) / %d (IPv6) on the tunnel interface", tmtu, mss.ForMTU(tmtu, encap.IPv4), mss.ForMTU(tmtu, encap.IPv6))}, true
 }
 
 // flowTunnel is the calc spec of the tunnel f rides in, "" when none.
