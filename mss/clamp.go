@@ -186,11 +186,15 @@ type Result struct {
 //     IPv6 pseudo-header too, and is exactly what a full recomputation
 //     gives when it was right before; a wrong one stays wrong by the same
 //     amount, as in the kernel. An MSS option at an odd offset changes two
-//     checksum words, and both are updated.
+//     checksum words, and both are updated. Linux 6.18 (xt_TCPMSS and
+//     nft_exthdr) updates one word as if the value were aligned and emits a
+//     wrong TCP checksum there: the lab test in internal/cli shows it, and it
+//     is the one case where mtukit's bytes differ from the kernel's.
 //   - every other byte stays as it was.
 //
 // With Insert (RuleTCPMSS only) a SYN without an MSS option gets one, as
-// xt_TCPMSS does: only when the segment carries no data, its header is
+// xt_TCPMSS does (iptables-legacy, and iptables-nft, which loads the same
+// target through nft_compat; native nft never inserts): only when the segment carries no data, its header is
 // below 60 bytes, the buffer holds the whole (unfragmented) packet and has
 // 4 bytes of spare capacity. The option is put first, before the existing
 // options, which move up by 4; its value is min(target, 536) for IPv4 and
