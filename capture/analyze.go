@@ -76,6 +76,7 @@ type Analyzer struct {
 	nflows   int64
 	evicted  int64
 	blocks   []sackBlock
+	scratch  [60]byte
 	frags    fragTable
 	ptbLoose []*ptbEvent // PTBs whose flow is not in the table
 
@@ -86,6 +87,10 @@ type Analyzer struct {
 	aggs     map[string]*agg
 	table    []FlowSummary
 	pm       pathMTU
+
+	// observe, when set (tests), sees every decoded packet, and again a
+	// fragment that completes a datagram, after reassembly.
+	observe func(p *Packet, err error)
 }
 
 // NewAnalyzer returns an Analyzer with opt.
@@ -180,6 +185,9 @@ func (a *Analyzer) Packet(link layers.LinkType, data []byte) {
 
 	err := a.dec.Decode(link, data, p)
 	a.countStack(&p.Stack)
+	if a.observe != nil {
+		a.observe(p, err)
+	}
 	if err != nil {
 		a.malformed.add(p.Num)
 		if len(a.malWhy) < 5 {
@@ -293,7 +301,11 @@ func (a *Analyzer) fragment(p *Packet) {
 		return
 	}
 	// the datagram is whole: decode and analyze its transport
-	if err := a.dec.DecodeReassembled(p, payload); err != nil {
+	err := a.dec.DecodeReassembled(p, payload)
+	if a.observe != nil {
+		a.observe(p, err)
+	}
+	if err != nil {
 		a.malformed.add(p.Num)
 		if len(a.malWhy) < 5 {
 			a.malWhy = append(a.malWhy, "packet "+itoa(int(p.Num))+" (reassembled): "+err.Error())

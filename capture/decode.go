@@ -170,11 +170,9 @@ func (d *Decoder) decode(n next, data []byte, p *Packet) error {
 				if !p.Stack.push(LayerPPPoE) {
 					return tooDeep(LayerPPPoE)
 				}
-				// PPPoE length counts the PPP protocol field and payload:
-				// trim the Ethernet padding behind it.
-				if l := int(binary.BigEndian.Uint16(data[4:6])); l+6 < len(data) && l >= 2 {
-					data = data[:6+l]
-				}
+				// The PPPoE length field is not trusted (captures have it
+				// wrong where the IP length is right): the IP total length
+				// trims Ethernet padding instead.
 				data, n = pppProto(data[6:], 2)
 			case 0x880b:
 				n = nPPP

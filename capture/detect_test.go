@@ -314,7 +314,7 @@ func TestPTB(t *testing.T) {
 func TestOversizeAndOffload(t *testing.T) {
 	t.Run("oversize: the sender ignores the peer's MSS", func(t *testing.T) {
 		s := newScenario(t, false)
-		s.handshake(1240, 1460)      // the client is on a 1280-byte link
+		s.handshake(1240, 1460)       // the client is on a 1280-byte link
 		n1, _ := s.send(server, 1448) // 1488-byte packets fit the server's own 1500 link
 		s.send(server, 1240)
 		s.ackAll(client)

@@ -278,7 +278,11 @@ func (a *Analyzer) tcp(f *flow, di int, p *Packet) {
 	// options
 	var sum mss.Summary
 	haveSum := false
-	if !t.OptsCut && len(t.Options) > 0 && !tsOnly(t.Options) {
+	if t.OptsCut {
+		if t.Flags&FlagSYN != 0 {
+			sum, haveSum = readCutOptions(t.Header, &a.scratch)
+		}
+	} else if len(t.Options) > 0 && !tsOnly(t.Options) {
 		s, err := readOptions(t.Header)
 		if err == nil {
 			sum, haveSum = s, true

@@ -12,6 +12,26 @@ func readOptions(hdr []byte) (mss.Summary, error) {
 	return mss.Summarize(hdr)
 }
 
+// readCutOptions decodes the options of a TCP header that the snap length
+// cut short: the options wholly captured are read as if the header ended
+// there (an MSS option first in a SYN usually survives a 68-byte snap
+// length, and tshark reads it too). Anomalies are dropped: the cut, not the
+// sender, made them.
+func readCutOptions(hdr []byte, scratch *[60]byte) (mss.Summary, bool) {
+	n := len(hdr) &^ 3
+	if n <= 20 {
+		return mss.Summary{}, false
+	}
+	copy(scratch[:], hdr[:n])
+	scratch[12] = byte(n/4)<<4 | scratch[12]&0x0f
+	s, err := mss.Summarize(scratch[:n])
+	if err != nil {
+		return mss.Summary{}, false
+	}
+	s.Anomalies = 0
+	return s, true
+}
+
 // sackBlock is one SACK block: [left, right) in sequence space.
 type sackBlock struct{ left, right uint32 }
 
