@@ -5,13 +5,14 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/mtukit/mtukit/internal/jsonout"
 )
 
 // Exit codes. Bad input (flags, specs, files that do not parse) is 2, so a
@@ -133,10 +134,4 @@ func writeJSON(w io.Writer, v any) error {
 
 // MarshalJSON is the JSON form of a report as the CLI prints it (indented,
 // trailing newline); the web API uses it so both give identical bytes.
-func MarshalJSON(v any) ([]byte, error) {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return append(b, '\n'), nil
-}
+func MarshalJSON(v any) ([]byte, error) { return jsonout.Marshal(v) }
