@@ -44,6 +44,9 @@ The target is --mss N, or --mtu N for MTU-40 (IPv4) and MTU-60 (IPv6) per packet
 like --clamp-mss-to-pmtu. The output keeps the input's format (pcap or pcapng),
 link types, timestamps and every packet it does not rewrite byte for byte. Packets
 it cannot parse are counted and passed through untouched; nothing is dropped.
+pcap is written little-endian at the input's resolution; pcapng keeps interfaces,
+section and packet options, writes timestamps at nanosecond resolution (the same
+instants) and does not copy name-resolution, statistics or secrets blocks.
 Tunnelled TCP (GRE, VXLAN...) is not entered: a router clamps the inner SYNs on the
 tunnel interface.
 
