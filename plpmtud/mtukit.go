@@ -1,0 +1,330 @@
+package plpmtud
+
+import (
+	"math"
+	"time"
+)
+
+func init() {
+	register(Info{
+		Name: "mtukit",
+		Summary: "mtukit's search: Bayesian bisection over a prior of common MTU plateaus (from package encap), " +
+			"a loss only discounts the sizes above it, stops when P(PMTU >= estimate+ΔS) < ε; optional parallel probes",
+		NativeStep: 1,
+		new:        newMtukit,
+	})
+}
+
+// Defaults of the mtukit strategy; TestMtukitDefaults and the package
+// documentation show how they were chosen with the simulator.
+const (
+	DefaultLossPrior  = 0.05
+	DefaultEpsilon    = 0.01
+	DefaultBackground = 0.25
+	// ptbBoost is the likelihood ratio of a PTB reporting m: an honest
+	// router reports the PMTU exactly, a forger rarely matches it.
+	ptbBoost = 64
+	// lossCap is the number of distinct lost sizes remembered: more than a
+	// one-at-a-time search can send (its budget is at most 2*16+8 = 40).
+	lossCap = 40
+	// splitTarget is the share of the posterior mass a single probe leaves
+	// above it: the median. The tuning grid in the sim tests tried 0.4 and
+	// 0.6; both cost more probes.
+	splitTarget = 0.5
+)
+
+// mtukit searches for the path MTU v with a posterior over v:
+//
+//   - the prior puts DefaultBackground of the mass uniformly on [Min, Max]
+//     and the rest on the plateaus (DefaultPlateaus: Ethernet, PPPoE, the
+//     tunnel MTUs that package encap computes for common stacks...);
+//   - an acknowledged probe of size s proves v >= s (the estimate lo);
+//   - a lost probe of size s does not prove v < s: it multiplies the
+//     weight of every v >= s by LossPrior, the chance that a probe which
+//     fits is lost anyway, so a random loss is outvoted later while a size
+//     that is really too big keeps losing;
+//   - a PTB reporting m for a probe is a loss of that probe and multiplies
+//     the weight of v = m by 64: a strong hint that is still confirmed by
+//     probes, so a forged PTB costs probes but can never raise the estimate
+//     or, unless a further loss coincides, lower it.
+//
+// Each round sends the probe that splits the posterior mass in half (or, in
+// parallel mode, the m quantiles j/(m+1)), which probes a likely plateau
+// directly, probes lower after a loss, and re-tests a lost size only when
+// the sizes below it are settled. It stops when the posterior probability
+// that v >= lo+ΔS falls below Epsilon. The estimate is always an
+// acknowledged size, so without PTB forgery it can never overshoot.
+type mtukit struct {
+	common
+	pr        *prior
+	pw        *[64]float64 // powers of LossPrior
+	step, par int
+	tries     int
+	eps       float64
+	lo        int
+	loss      [lossCap]lossRec // lost sizes above lo, ascending
+	nloss     int
+	ptb       int // PTB-reported size being boosted; 0 = none
+	traffic   int
+	queue     [8]int // the rest of the current round
+	nq        int
+}
+
+type lossRec struct{ size, n int32 }
+
+func newMtukit(c Config) (Strategy, error) {
+	plateaus := c.Plateaus
+	if plateaus == nil {
+		plateaus = DefaultPlateaus()
+	}
+	lp := c.LossPrior
+	if lp == 0 {
+		lp = DefaultLossPrior
+	}
+	eps := c.Epsilon
+	if eps == 0 {
+		eps = DefaultEpsilon
+	}
+	bg := c.Background
+	if bg == 0 {
+		bg = DefaultBackground
+	}
+	par := max(c.Parallel, 1)
+	pw := new([64]float64)
+	for i := range pw {
+		pw[i] = math.Pow(lp, float64(i))
+	}
+	rounds := 2*log2ceil(c.Max-c.Min+1) + 8
+	s := &mtukit{
+		common: newCommon(c, rounds*par),
+		pr:     newPrior(c.Min, c.Max, plateaus, bg),
+		pw:     pw,
+		step:   c.step(1),
+		par:    par,
+		tries:  c.maxProbes(3),
+		eps:    eps,
+	}
+	s.Reset()
+	return s, nil
+}
+
+func (s *mtukit) Reset() {
+	s.common.reset()
+	s.lo, s.nloss, s.ptb, s.traffic, s.nq = s.min, 0, 0, 0, 0
+	s.loss = [lossCap]lossRec{}
+	s.queue = [8]int{}
+	s.state = Searching
+	s.settle()
+}
+
+// factor is the likelihood weight of the segment after i lost sizes.
+func (s *mtukit) pow(k int) float64 {
+	if k < len(s.pw) {
+		return s.pw[k]
+	}
+	return 0
+}
+
+// mass is the posterior weight (unnormalised) of v in [a, b).
+func (s *mtukit) mass(a, b int) float64 {
+	a = max(a, s.lo)
+	b = min(b, s.max+1)
+	if a >= b {
+		return 0
+	}
+	total, k, start := 0.0, 0, s.lo
+	for i := 0; i <= s.nloss; i++ {
+		end := s.max + 1
+		if i < s.nloss {
+			end = int(s.loss[i].size)
+		}
+		if x, y := max(a, start), min(b, end); x < y {
+			total += s.pow(k) * (s.pr.below(y) - s.pr.below(x))
+		}
+		if end >= b || i == s.nloss {
+			break
+		}
+		k += int(s.loss[i].n)
+		start = end
+	}
+	if s.ptb >= a && s.ptb < b {
+		total += (ptbBoost - 1) * s.weightAt(s.ptb)
+	}
+	return total
+}
+
+// weightAt is the posterior weight of v = x without the PTB boost.
+func (s *mtukit) weightAt(x int) float64 {
+	k := 0
+	for i := 0; i < s.nloss && int(s.loss[i].size) <= x; i++ {
+		k += int(s.loss[i].n)
+	}
+	return s.pow(k) * s.pr.at(x)
+}
+
+// quantile is the size x in (lo, max] whose mass above, G(x) = mass(x,
+// max+1), is closest to target.
+func (s *mtukit) quantile(target float64) int {
+	lo, hi := s.lo+1, s.max+1 // smallest x with G(x) <= target lies in [lo, hi]
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if s.mass(m, s.max+1) <= target {
+			hi = m
+		} else {
+			lo = m + 1
+		}
+	}
+	x := lo
+	if x > s.max {
+		return s.max
+	}
+	if x-1 > s.lo && s.mass(x-1, s.max+1)-target < target-s.mass(x, s.max+1) {
+		x--
+	}
+	return x
+}
+
+// settle decides, between rounds, whether to stop and which probes to
+// send next.
+func (s *mtukit) settle() {
+	if s.done || s.inflight > 0 || s.nq > 0 {
+		return
+	}
+	if s.lo+s.step > s.max {
+		s.finish()
+		return
+	}
+	// Stop when the alternative "v >= lo+ΔS" is unlikely (posterior),
+	// or when, whatever the prior, its most favourable case v = lo+ΔS must
+	// call every loss at a size in (lo, lo+ΔS] random: p̂^n (likelihood
+	// ratio).
+	n := 0
+	for i := 0; i < s.nloss && int(s.loss[i].size) <= s.lo+s.step; i++ {
+		n += int(s.loss[i].n)
+	}
+	w := s.mass(s.lo, s.max+1)
+	if s.pow(n) <= s.eps || s.mass(s.lo+s.step, s.max+1) <= s.eps*w {
+		s.finish()
+		return
+	}
+	// The m quantiles of the posterior above lo, ascending.
+	for j := 1; j <= s.par; j++ {
+		x := s.quantile(w * splitTarget * float64(s.par+1-j) * 2 / float64(s.par+1))
+		if s.nq > 0 && x <= s.queue[s.nq-1] {
+			continue
+		}
+		s.queue[s.nq] = x
+		s.nq++
+	}
+	// Fewer distinct sizes than probes: repeat the smallest, whose
+	// repetition is the cheapest evidence.
+	for i := s.nq; i < s.par; i++ {
+		s.queue[i] = s.queue[0]
+	}
+	s.nq = s.par
+}
+
+func (s *mtukit) Next(time.Duration) (int, bool) {
+	if s.done || s.nq == 0 {
+		return 0, false
+	}
+	if s.sent >= s.bound {
+		s.nq = 0
+		if s.inflight == 0 {
+			s.finish()
+			s.capped = true
+		}
+		return 0, false
+	}
+	// Hand out the round from the top, so the largest probe goes first.
+	s.nq--
+	size := s.queue[s.nq]
+	return s.send(size)
+}
+
+func (s *mtukit) OnAck(size int, _ time.Duration) {
+	if !s.resolve() {
+		return
+	}
+	if size > s.lo {
+		s.lo = size
+		j := 0
+		for j < s.nloss && int(s.loss[j].size) <= size {
+			j++
+		}
+		copy(s.loss[:], s.loss[j:s.nloss])
+		for i := s.nloss - j; i < s.nloss; i++ {
+			s.loss[i] = lossRec{}
+		}
+		s.nloss -= j
+		if s.ptb != 0 && s.ptb < s.lo {
+			s.ptb = 0
+		}
+	}
+	s.settle()
+}
+
+func (s *mtukit) addLoss(size, n int) {
+	if size <= s.lo {
+		return // a random loss: the path carries this size
+	}
+	i := 0
+	for i < s.nloss && int(s.loss[i].size) < size {
+		i++
+	}
+	if i < s.nloss && int(s.loss[i].size) == size {
+		s.loss[i].n += int32(n)
+		return
+	}
+	if s.nloss == lossCap {
+		if i == lossCap {
+			return // larger than every remembered size: least useful
+		}
+		s.nloss-- // forget the largest
+	}
+	copy(s.loss[i+1:s.nloss+1], s.loss[i:s.nloss])
+	s.loss[i] = lossRec{int32(size), int32(n)}
+	s.nloss++
+}
+
+func (s *mtukit) OnLoss(size int, _ time.Duration) {
+	if !s.resolve() {
+		return
+	}
+	s.addLoss(size, 1)
+	s.settle()
+}
+
+func (s *mtukit) OnPTB(size, mtu int, _ time.Duration) {
+	if !s.resolve() {
+		return
+	}
+	s.addLoss(size, 1)
+	if s.validPTB(size, mtu) && mtu >= s.lo {
+		s.ptb = mtu
+	}
+	s.settle()
+}
+
+// OnTrafficLoss: MaxProbes lost packets of the estimate's size mean the
+// path shrank below it (RFC 8899 §4.3): search again from Min, counting
+// the estimate as lost that many times.
+func (s *mtukit) OnTrafficLoss(size int, _ time.Duration) {
+	if size < s.lo || s.lo == s.min {
+		return
+	}
+	s.traffic++
+	if s.traffic < s.tries {
+		return
+	}
+	old := s.lo
+	s.lo, s.nloss, s.ptb, s.traffic = s.min, 0, 0, 0
+	s.loss = [lossCap]lossRec{}
+	s.addLoss(old, s.tries)
+	s.done, s.state, s.nq = false, Searching, 0
+	s.settle()
+}
+
+func (s *mtukit) Estimate() int   { return s.lo }
+func (s *mtukit) Clone() Strategy { c := *s; return &c }
+func (s *mtukit) Key() any        { return *s }
