@@ -264,7 +264,11 @@ func (d *Decoder) decode(n next, data []byte, p *Packet) error {
 			d.etype = uint16(d.gre.Protocol)
 			n = nEtherType
 			if d.etype == 0x88be && !d.gre.SeqPresent {
-				n = nEthernet // ERSPAN type I: no ERSPAN header
+				// ERSPAN type I: no ERSPAN header, the mirrored frame follows
+				if !p.Stack.push(LayerERSPAN) {
+					return tooDeep(LayerERSPAN)
+				}
+				n = nEthernet
 			}
 		case nERSPAN:
 			if !p.Stack.push(LayerERSPAN) {

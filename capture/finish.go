@@ -109,7 +109,11 @@ func (a *Analyzer) flushAggregates() {
 	for _, g := range gs {
 		fd := g.first
 		if g.flows > 1 {
-			fd.Flow = fmt.Sprintf("%s (%d flows)", g.who, g.flows)
+			unit := "flows"
+			if fd.Code == CodeTunnelMSS {
+				unit = "SYNs"
+			}
+			fd.Flow = fmt.Sprintf("%s (%d %s)", g.who, g.flows, unit)
 			fd.Title = g.title(g.flows, g.count, g.maxV)
 			fd.Count = g.count
 			fd.Packets = g.nums.list()
@@ -213,7 +217,7 @@ func (a *Analyzer) flowFindings(f *flow, di int) []string {
 		if fd, ok := a.tunnelMSS(f, d, m); ok {
 			spec := a.flowTunnel(f)
 			merge(spec+"|"+itoa(m), spec, fd, 0, func(flows int, _ int64, _ int) string {
-				return fmt.Sprintf("MSS %d announced inside %s by %d flows (%d bytes of encapsulation)", m, spec, flows, f.overhead)
+				return fmt.Sprintf("MSS %d announced in %d SYNs inside %s (%d bytes of encapsulation)", m, flows, spec, f.overhead)
 			})
 		}
 	}

@@ -57,7 +57,7 @@ func (m *pathMTU) flow(f *flow) {
 			m.stacks, m.overhead = map[Stack]int64{}, map[Stack]int{}
 		}
 		m.stacks[f.stack]++
-		if f.overhead > 0 {
+		if f.overhead > 0 && !f.stack.Has(LayerERSPAN) {
 			m.overhead[f.stack] = f.overhead
 		}
 	}
@@ -209,7 +209,7 @@ func (a *Analyzer) summary(r *Report) Summary {
 	m := &a.pm
 	s := Summary{LargestPacket: a.maxOuter, LargestPacketNum: a.maxOuterN}
 	for _, st := range a.frags.stats {
-		if st.maxFrag > m.fragMax && realFragSize(st) {
+		if realFragSize(st) && (st.maxFrag > m.fragMax || (st.maxFrag == m.fragMax && st.maxFragN < m.fragNum)) {
 			m.fragMax, m.fragNum = st.maxFrag, st.maxFragN
 		}
 	}

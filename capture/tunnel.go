@@ -41,6 +41,9 @@ func isIP(l Layer) bool { return l == LayerIPv4 || l == LayerIPv6 }
 // overhead is exactly the one measured, or returns "" when no spec in the
 // catalog matches (or the stack is a mirror such as ERSPAN, not a tunnel).
 func tunnelSpec(s Stack, overhead int) string {
+	if s.Has(LayerERSPAN) {
+		return "" // mirrored traffic: the encapsulation is the monitor's, not the flow's
+	}
 	n := s.Len()
 	var hops [][]string // per layer of the spec, the variants to try
 	i := 0
