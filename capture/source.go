@@ -15,7 +15,7 @@ import (
 
 // readBuffer is the read-ahead for capture files: large enough that reading
 // costs one system call per many packets.
-const readBuffer = 1 << 20
+const readBuffer = 256 << 10
 
 // source yields the frames of a capture file.
 type source interface {
