@@ -1,0 +1,110 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mtukit/mtukit/web"
+)
+
+type serveOptions struct {
+	listen          string
+	rate, heavyRate float64
+	maxUpload       int64
+	maxHeavy, conns int
+}
+
+func init() {
+	register(func(env *Env) *cobra.Command {
+		o := &serveOptions{}
+		def := web.DefaultConfig()
+		c := &cobra.Command{
+			Use:   "serve",
+			Short: "Serve the web page and the JSON API (calc, tput, analyze)",
+			Long: `serve runs mtukit's web page and its JSON API from this binary: every asset is
+embedded, nothing loads from elsewhere, and no endpoint sends packets.
+
+  GET  /                      the page (?stack=...&mtu=... renders those results)
+  GET  /api/v1/calc           what calc --json prints (stack, mtu, packet, tcp-options, family, interface, physical)
+  GET  /api/v1/tput           what tput --json prints (tput's flags as parameters, except --plot)
+  POST /api/v1/analyze        what analyze --json prints for the uploaded capture (multipart field "file" or raw body)
+  GET  /api/v1/catalog        every layer and argument (calc --list --json)
+  GET  /api/v1/openapi.json   the API's description
+  GET  /healthz
+
+It listens on loopback by default; put it behind a reverse proxy with TLS before
+exposing it. Heavy work (tput, analyze) runs on a bounded number of slots, each
+client has a token-bucket rate limit, and slow or oversized requests are cut off.`,
+			Example: `  mtukit serve
+  mtukit serve --listen :8080 --rate-limit 50
+  curl 'http://127.0.0.1:8080/api/v1/calc?stack=pppoe/esp(aes-gcm-16)/gre'`,
+			Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error { return runServe(env, o) },
+		}
+		f := c.Flags()
+		f.StringVar(&o.listen, "listen", "127.0.0.1:8080", "address to listen on (host:port)")
+		f.Float64Var(&o.rate, "rate-limit", def.Rate, "requests per second per client, bursts of twice that (0: no limit)")
+		f.Float64Var(&o.heavyRate, "heavy-rate-limit", def.HeavyRate, "tput/analyze requests per second per client, bursts of 5x (0: no limit)")
+		f.Int64Var(&o.maxUpload, "max-upload", def.MaxUpload, "largest capture upload in bytes")
+		f.IntVar(&o.maxHeavy, "max-jobs", def.MaxHeavy, "tput/analyze jobs running at once")
+		f.IntVar(&o.conns, "max-conns-per-client", def.ConnsPerClient, "open connections per client address")
+		return c
+	})
+}
+
+func runServe(env *Env, o *serveOptions) error {
+	cfg, err := serveConfig(o)
+	if err != nil {
+		return err
+	}
+	cfg.Run = Main
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return usagef("--listen: %v", err)
+	}
+	srv := web.NewServer(o.listen, cfg)
+	fmt.Fprintf(env.Stderr, "mtukit: serving on http://%s/\n", ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(web.LimitListener(ln, cfg.ConnsPerClient)) }()
+	ctx := env.Ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	select {
+	case err := <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	}
+}
+
+func serveConfig(o *serveOptions) (web.Config, error) {
+	cfg := web.DefaultConfig()
+	switch {
+	case o.rate < 0:
+		return cfg, usagef("--rate-limit %v: want 0 (off) or more", o.rate)
+	case o.heavyRate < 0:
+		return cfg, usagef("--heavy-rate-limit %v: want 0 (off) or more", o.heavyRate)
+	case o.maxUpload < 1024:
+		return cfg, usagef("--max-upload %d: want at least 1024 bytes", o.maxUpload)
+	case o.maxHeavy < 1:
+		return cfg, usagef("--max-jobs %d: want at least 1", o.maxHeavy)
+	case o.conns < 1:
+		return cfg, usagef("--max-conns-per-client %d: want at least 1", o.conns)
+	}
+	cfg.Rate, cfg.Burst = o.rate, 2*o.rate
+	cfg.HeavyRate, cfg.HeavyBurst = o.heavyRate, 5*o.heavyRate
+	cfg.MaxUpload, cfg.MaxHeavy, cfg.ConnsPerClient = o.maxUpload, o.maxHeavy, o.conns
+	return cfg, nil
+}

@@ -1,0 +1,356 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/mtukit/mtukit/advise"
+	"github.com/mtukit/mtukit/capture"
+	"github.com/mtukit/mtukit/encap"
+	"github.com/mtukit/mtukit/tput"
+	"github.com/mtukit/mtukit/tput/chart"
+)
+
+//go:embed assets
+var assets embed.FS
+
+type pageRenderer struct {
+	tmpl    *template.Template
+	static  fs.FS
+	catalog []encap.LayerDoc
+	byName  map[string]encap.LayerDoc
+}
+
+func newPageRenderer(s *Server) *pageRenderer {
+	funcs := template.FuncMap{
+		"pct": pct,
+		"mbps": func(r tput.Rate) string {
+			if r.IsUnlimited() {
+				return "unlimited"
+			}
+			return fmt.Sprintf("%.1f Mbit/s", r.Mbps())
+		},
+		"inc": func(i int) int { return i + 1 },
+	}
+	t := template.Must(template.New("").Funcs(funcs).ParseFS(assets, "assets/*.tmpl"))
+	static, err := fs.Sub(assets, "assets/static")
+	if err != nil {
+		panic(err)
+	}
+	p := &pageRenderer{tmpl: t, static: static, catalog: encap.Catalog(), byName: map[string]encap.LayerDoc{}}
+	for _, d := range p.catalog {
+		p.byName[d.Name] = d
+	}
+	return p
+}
+
+// preset is a link MTU button.
+type preset struct {
+	Name string
+	MTU  int
+}
+
+var presets = []preset{{"Ethernet", 1500}, {"PPPoE", 1492}, {"Jumbo", 9000}, {"LTE", 1428}, {"IPv6 minimum", 1280}, {"Baby jumbo (RFC 4638)", 1508}}
+
+// formView holds the page's inputs as the user gave them.
+type formView struct {
+	Stack, MTU, Family, TCP string
+	RTT, Loss, Window, Rate string
+}
+
+func formFrom(q url.Values) formView {
+	f := formView{Stack: q.Get("stack"), MTU: q.Get("mtu"), Family: q.Get("family"), TCP: q.Get("tcp-options"),
+		RTT: q.Get("rtt"), Loss: q.Get("loss"), Window: q.Get("window"), Rate: q.Get("rate")}
+	if f.MTU == "" {
+		f.MTU = "1500"
+	}
+	if f.Family == "" {
+		f.Family = "ipv4"
+	}
+	if f.TCP == "" {
+		f.TCP = "ts"
+	}
+	if f.RTT == "" {
+		f.RTT = "50ms"
+	}
+	if f.Loss == "" {
+		f.Loss = "0"
+	}
+	if f.Rate == "" {
+		f.Rate = "1G"
+	}
+	return f
+}
+
+// calcQuery is the part of the page's query that calc takes.
+func (f formView) calcQuery() url.Values {
+	return url.Values{"stack": {f.Stack}, "mtu": {f.MTU}, "family": {f.Family}, "tcp-options": {f.TCP}}
+}
+
+func (f formView) tputQuery() url.Values {
+	q := f.calcQuery()
+	for k, v := range map[string]string{"rtt": f.RTT, "loss": f.Loss, "window": f.Window, "rate": f.Rate} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	return q
+}
+
+type pageView struct {
+	Form      formView
+	Presets   []preset
+	Catalog   []encap.LayerDoc
+	Builder   builderView
+	Calc      calcView
+	Tput      *tputView
+	HasTput   bool
+	MaxUpload string
+}
+
+type calcView struct {
+	Err, Param string
+	R          *advise.Report
+	Blueprint  template.HTML
+	Efficiency template.HTML
+}
+
+func (p *pageRenderer) calc(f formView) calcView {
+	r, pe := calcReport(f.calcQuery())
+	if pe != nil {
+		return calcView{Err: pe.Msg, Param: pe.Param}
+	}
+	return calcView{R: r, Blueprint: blueprintSVG(r.Blueprint, r.LinkMTU), Efficiency: efficiencySVG(r.Efficiency)}
+}
+
+// builderView is the stack builder: one row per layer, wire inwards.
+type builderView struct {
+	Layers []layerRow
+	Err    string
+}
+
+type layerRow struct {
+	Index       int
+	Name, Title string
+	First, Last bool
+	Groups      []groupCtl
+	Flags       []flagCtl
+	Values      []valueCtl
+}
+
+type groupCtl struct {
+	Name    string
+	Options []optCtl
+}
+
+type optCtl struct {
+	Name, Doc string
+	Selected  bool
+}
+
+type flagCtl struct {
+	Name, Doc string
+	Checked   bool
+}
+
+type valueCtl struct {
+	Name, Doc, Value string
+}
+
+// builder lays out the parsed stack with every argument of each layer from
+// encap.Catalog, the arguments in the spec set.
+func (p *pageRenderer) builder(spec string) builderView {
+	if strings.TrimSpace(spec) == "" {
+		return builderView{}
+	}
+	st, err := encap.Parse(spec)
+	if err != nil {
+		return builderView{Err: "the stack text does not parse, so the builder cannot show it: fix the text or clear it"}
+	}
+	var bv builderView
+	layers := strings.Split(st.String(), "/")
+	for i, l := range layers {
+		name, argStr, _ := strings.Cut(l, "(")
+		argStr = strings.TrimSuffix(argStr, ")")
+		set := map[string]string{}
+		if argStr != "" {
+			for _, a := range strings.Split(argStr, ",") {
+				k, v, _ := strings.Cut(a, "=")
+				set[k] = v
+			}
+		}
+		d := p.byName[name]
+		row := layerRow{Index: i, Name: name, Title: d.Summary, First: i == 0, Last: i == len(layers)-1}
+		groups := map[string]int{}
+		for _, a := range d.Args {
+			_, on := set[a.Name]
+			switch {
+			case a.Group != "":
+				gi, ok := groups[a.Group]
+				if !ok {
+					gi = len(row.Groups)
+					groups[a.Group] = gi
+					row.Groups = append(row.Groups, groupCtl{Name: a.Group})
+				}
+				row.Groups[gi].Options = append(row.Groups[gi].Options, optCtl{Name: a.Name, Doc: a.Doc, Selected: on})
+			case a.Value != "":
+				row.Values = append(row.Values, valueCtl{Name: a.Name, Doc: a.Doc + " " + a.Value, Value: set[a.Name]})
+			default:
+				row.Flags = append(row.Flags, flagCtl{Name: a.Name, Doc: a.Doc, Checked: on})
+			}
+		}
+		bv.Layers = append(bv.Layers, row)
+	}
+	return bv
+}
+
+// tputReport is the part of `mtukit tput --json` the page shows; the
+// numbers are the CLI's, decoded, never recomputed.
+type tputReport struct {
+	PathMTU  int           `json:"path_mtu"`
+	ClampMSS int           `json:"clamp_mss"`
+	Rows     []tput.Limits `json:"rows"`
+	Best     int           `json:"recommended_mss"`
+	BestRate tput.Rate     `json:"recommended_goodput"`
+	Reason   string        `json:"reason"`
+	BDP      int64         `json:"bdp_bytes"`
+	Window   int64         `json:"window"`
+	Model    string        `json:"loss_model"`
+}
+
+type tputView struct {
+	Err, Param string
+	R          *tputReport
+	Binding    string
+	Chart      template.URL
+}
+
+func (s *Server) tputView(r *http.Request, f formView) *tputView {
+	if s.cfg.Run == nil {
+		return nil
+	}
+	if !s.acquire(r.Context()) {
+		return &tputView{Err: "server busy: too many calculations running, retry shortly"}
+	}
+	defer s.release()
+	b, pe, err := s.runJSON(r.Context(), "tput", f.tputQuery(), tputParams)
+	if pe != nil {
+		return &tputView{Err: pe.Msg, Param: pe.Param}
+	}
+	if err != nil {
+		s.log.Printf("web: %v", err)
+		return &tputView{Err: "internal error"}
+	}
+	var rep tputReport
+	if err := json.Unmarshal(b, &rep); err != nil {
+		s.log.Printf("web: tput JSON: %v", err)
+		return &tputView{Err: "internal error"}
+	}
+	v := &tputView{R: &rep}
+	for _, row := range rep.Rows {
+		if row.MSS == rep.Best {
+			v.Binding = string(row.Binding)
+		}
+	}
+	var svg bytes.Buffer
+	if err := chart.SVG(&svg, chart.Input{Title: "goodput against MSS", Rows: rep.Rows, Best: rep.Best}); err == nil {
+		v.Chart = template.URL("data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString(svg.Bytes()))
+	}
+	return v
+}
+
+func (s *Server) render(w http.ResponseWriter, name string, data any) {
+	var buf bytes.Buffer
+	if err := s.page.tmpl.ExecuteTemplate(&buf, name, data); err != nil {
+		s.internal(w, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.Write(buf.Bytes())
+}
+
+func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
+	f := formFrom(r.URL.Query())
+	v := pageView{Form: f, Presets: presets, Catalog: s.page.catalog, Builder: s.page.builder(f.Stack),
+		Calc: s.page.calc(f), HasTput: s.cfg.Run != nil, MaxUpload: humanBytes(s.cfg.MaxUpload)}
+	v.Tput = s.tputView(r, f)
+	s.render(w, "page.tmpl", v)
+}
+
+// handleCalcFragment answers the page's live updates: the results, and the
+// builder too when the stack's shape changed (builder=1).
+func (s *Server) handleCalcFragment(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := formFrom(q)
+	v := pageView{Form: f, Calc: s.page.calc(f)}
+	if q.Get("builder") == "1" {
+		v.Builder = s.page.builder(f.Stack)
+		s.render(w, "fragment-builder", v)
+		return
+	}
+	s.render(w, "results", v)
+}
+
+func (s *Server) handleTputFragment(w http.ResponseWriter, r *http.Request) {
+	f := formFrom(r.URL.Query())
+	s.render(w, "tput", pageView{Form: f, Tput: s.tputView(r, f), HasTput: s.cfg.Run != nil})
+}
+
+type analyzeView struct {
+	Err string
+	R   *capture.Report
+}
+
+func (s *Server) handleAnalyzeFragment(w http.ResponseWriter, r *http.Request) {
+	rep, pe, code := s.analyze(w, r)
+	v := analyzeView{R: rep}
+	switch {
+	case code == http.StatusServiceUnavailable:
+		v.Err = "server busy: too many analyses running, retry shortly"
+	case pe != nil:
+		v.Err = pe.Msg
+	}
+	if code != 0 {
+		w.WriteHeader(code)
+	}
+	s.render(w, "analysis", v)
+}
+
+func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("file")
+	b, err := fs.ReadFile(s.page.static, name)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	switch {
+	case strings.HasSuffix(name, ".js"):
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	case strings.HasSuffix(name, ".css"):
+		w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	case strings.HasSuffix(name, ".svg"):
+		w.Header().Set("Content-Type", "image/svg+xml")
+	}
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Write(b)
+}
+
+func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
+	b, err := assets.ReadFile("assets/openapi.json")
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(b)
+}

@@ -1,0 +1,362 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Runner runs one mtukit command in-process, as cli.Main does, and returns
+// its exit code. The API uses it for the commands whose reports the CLI
+// assembles (tput, sim), so their JSON is the CLI's by construction.
+type Runner func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int
+
+// Config tunes the handler and the server. Start from DefaultConfig.
+type Config struct {
+	// Run is the CLI; nil turns off the endpoints that need it (tput, sim).
+	Run Runner
+	// MaxUpload bounds a capture upload in bytes.
+	MaxUpload int64
+	// MaxHeavy bounds the tput, sim and analyze jobs running at once;
+	// HeavyWait is how long a request waits for a slot before a 503, and
+	// HeavyTimeout bounds one job.
+	MaxHeavy     int
+	HeavyWait    time.Duration
+	HeavyTimeout time.Duration
+	// Rate and Burst are each client's token bucket for every request
+	// (requests per second; Rate 0 turns the limit off); HeavyRate and
+	// HeavyBurst a second, smaller bucket for heavy requests.
+	Rate, Burst           float64
+	HeavyRate, HeavyBurst float64
+	// Server timeouts (NewServer) and the per-client connection limit
+	// (LimitListener).
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	MaxHeaderBytes                                            int
+	ConnsPerClient                                            int
+	// Log receives one line per internal error (nil: log.Default()).
+	Log *log.Logger
+}
+
+// DefaultConfig is the configuration `mtukit serve` starts from.
+func DefaultConfig() Config {
+	return Config{
+		MaxUpload:         32 << 20,
+		MaxHeavy:          max(runtime.GOMAXPROCS(0), 1),
+		HeavyWait:         2 * time.Second,
+		HeavyTimeout:      10 * time.Second,
+		Rate:              200,
+		Burst:             400,
+		HeavyRate:         2,
+		HeavyBurst:        10,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      90 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ConnsPerClient:    256,
+	}
+}
+
+// Server is the mtukit web handler.
+type Server struct {
+	cfg    Config
+	mux    *http.ServeMux
+	heavy  chan struct{}
+	light  *limiter
+	heavyL *limiter
+	log    *log.Logger
+	page   *pageRenderer
+}
+
+// New returns the handler for cfg.
+func New(cfg Config) *Server {
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), heavy: make(chan struct{}, max(cfg.MaxHeavy, 1)), log: cfg.Log}
+	if s.log == nil {
+		s.log = log.Default()
+	}
+	if cfg.Rate > 0 {
+		s.light = newLimiter(cfg.Rate, max(cfg.Burst, 1))
+	}
+	if cfg.HeavyRate > 0 {
+		s.heavyL = newLimiter(cfg.HeavyRate, max(cfg.HeavyBurst, 1))
+	}
+	s.page = newPageRenderer(s)
+	s.routes()
+	return s
+}
+
+// NewServer wraps New(cfg) in an http.Server with cfg's timeouts.
+func NewServer(addr string, cfg Config) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           New(cfg),
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    cfg.MaxHeaderBytes,
+	}
+}
+
+func (s *Server) routes() {
+	m := s.mux
+	m.HandleFunc("/{$}", s.only("GET", s.handlePage))
+	m.HandleFunc("/calc/fragment", s.only("GET", s.handleCalcFragment))
+	m.HandleFunc("/tput/fragment", s.only("GET", s.handleTputFragment))
+	m.HandleFunc("/analyze/fragment", s.only("POST", s.handleAnalyzeFragment))
+	m.HandleFunc("/static/{file}", s.only("GET", s.handleStatic))
+	m.HandleFunc("/healthz", s.only("GET", s.handleHealth))
+	m.HandleFunc("/api/v1/calc", s.only("GET", s.handleCalc))
+	m.HandleFunc("/api/v1/catalog", s.only("GET", s.handleCatalog))
+	m.HandleFunc("/api/v1/tput", s.only("GET", s.handleTput))
+	m.HandleFunc("/api/v1/analyze", s.only("POST", s.handleAnalyze))
+	m.HandleFunc("/api/v1/openapi.json", s.only("GET", s.handleOpenAPI))
+	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path, "")
+			return
+		}
+		http.Error(w, "404 page not found", http.StatusNotFound)
+	})
+}
+
+// csp allows only this origin's script and style; SVG is drawn with
+// presentation attributes and classes, never inline styles.
+const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", csp)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Printf("web: panic serving %s: %v", r.URL.Path, v)
+			writeError(w, http.StatusInternalServerError, "internal error", "")
+		}
+	}()
+	if r.URL.Path != "/healthz" {
+		key := clientKey(r.RemoteAddr)
+		if s.light != nil && !s.light.allow(key) {
+			tooMany(w, s.light)
+			return
+		}
+		if s.heavyL != nil && isHeavy(r.URL.Path) && !s.heavyL.allow(key) {
+			tooMany(w, s.heavyL)
+			return
+		}
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+func tooMany(w http.ResponseWriter, l *limiter) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(max(1, 1/l.rate))))
+	writeError(w, http.StatusTooManyRequests, "rate limit exceeded: slow down", "")
+}
+
+func isHeavy(path string) bool {
+	switch path {
+	case "/api/v1/tput", "/api/v1/sim", "/api/v1/analyze", "/tput/fragment", "/sim/fragment", "/analyze/fragment":
+		return true
+	}
+	return false
+}
+
+// only answers other methods with 405 (JSON under /api).
+func (s *Server) only(method string, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == method || (method == "GET" && r.Method == "HEAD") {
+			h(w, r)
+			return
+		}
+		w.Header().Set("Allow", method)
+		writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed: use "+method, "")
+	}
+}
+
+// apiError is the body of every 4xx and 5xx from the API.
+type apiError struct {
+	Error string `json:"error"`
+	Param string `json:"param,omitempty"`
+}
+
+func writeError(w http.ResponseWriter, code int, msg, param string) {
+	b, _ := json.Marshal(apiError{Error: msg, Param: param})
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	w.Write(append(b, '\n'))
+}
+
+func writeJSONBytes(w http.ResponseWriter, b []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.Write(b)
+}
+
+// acquire takes a heavy-work slot, waiting at most HeavyWait. release must
+// be called when it returns true.
+func (s *Server) acquire(ctx context.Context) bool {
+	select {
+	case s.heavy <- struct{}{}:
+		return true
+	default:
+	}
+	t := time.NewTimer(s.cfg.HeavyWait)
+	defer t.Stop()
+	select {
+	case s.heavy <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (s *Server) release() { <-s.heavy }
+
+func busy(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", "2")
+	writeError(w, http.StatusServiceUnavailable, "server busy: too many simulations or analyses running, retry shortly", "")
+}
+
+// limiter is a token bucket per client.
+type limiter struct {
+	rate, burst float64
+	mu          sync.Mutex
+	buckets     map[string]*bucket
+	now         func() time.Time
+	lastSweep   time.Time
+}
+
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+func newLimiter(rate, burst float64) *limiter {
+	return &limiter{rate: rate, burst: burst, buckets: map[string]*bucket{}, now: time.Now}
+}
+
+func (l *limiter) allow(key string) bool {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.buckets[key]
+	if b == nil {
+		if len(l.buckets) >= 65536 || now.Sub(l.lastSweep) > time.Minute {
+			l.sweep(now)
+		}
+		b = &bucket{tokens: l.burst, last: now}
+		l.buckets[key] = b
+	}
+	b.tokens = min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// sweep forgets clients whose bucket has refilled: they lose nothing.
+func (l *limiter) sweep(now time.Time) {
+	l.lastSweep = now
+	for k, b := range l.buckets {
+		if b.tokens+now.Sub(b.last).Seconds()*l.rate >= l.burst {
+			delete(l.buckets, k)
+		}
+	}
+	if len(l.buckets) >= 65536 { // under attack by many addresses: start over
+		clear(l.buckets)
+	}
+}
+
+// clientKey is the client's address; IPv6 clients are grouped by /64,
+// since one host usually owns a whole /64.
+func clientKey(remote string) string {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		host = remote
+	}
+	ip := net.ParseIP(host)
+	if ip == nil {
+		return host
+	}
+	if ip.To4() == nil {
+		return ip.Mask(net.CIDRMask(64, 128)).String()
+	}
+	return ip.String()
+}
+
+// LimitListener refuses (closes at once) connections from a client that
+// already holds perClient open ones, so one slow or greedy client cannot
+// take every connection the server has.
+func LimitListener(ln net.Listener, perClient int) net.Listener {
+	return &perClientListener{Listener: ln, max: perClient, open: map[string]int{}}
+}
+
+type perClientListener struct {
+	net.Listener
+	max  int
+	mu   sync.Mutex
+	open map[string]int
+}
+
+func (l *perClientListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		key := clientKey(c.RemoteAddr().String())
+		l.mu.Lock()
+		if l.open[key] >= l.max {
+			l.mu.Unlock()
+			c.Close()
+			continue
+		}
+		l.open[key]++
+		l.mu.Unlock()
+		return &countedConn{Conn: c, l: l, key: key}, nil
+	}
+}
+
+type countedConn struct {
+	net.Conn
+	l    *perClientListener
+	key  string
+	once sync.Once
+}
+
+func (c *countedConn) Close() error {
+	c.once.Do(func() {
+		c.l.mu.Lock()
+		if c.l.open[c.key]--; c.l.open[c.key] <= 0 {
+			delete(c.l.open, c.key)
+		}
+		c.l.mu.Unlock()
+	})
+	return c.Conn.Close()
+}
+
+var errTooLarge = errors.New("too large")
