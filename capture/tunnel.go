@@ -115,7 +115,11 @@ func tunnelSpec(s Stack, overhead int) string {
 			if o < 0 || o%4 != 0 || o > 252 {
 				return ""
 			}
-			vs = v6ish(outer6, fmt.Sprintf("geneve(opts=%d)", o))
+			g := "geneve"
+			if o > 0 {
+				g = fmt.Sprintf("geneve(opts=%d)", o)
+			}
+			vs = v6ish(outer6, g)
 		case slices.Equal(mid, []Layer{LayerUDP, LayerGTPU}):
 			vs = v6ish(outer6, "gtpu", "gtpu(seq)", "gtpu(5g)")
 		default:
