@@ -54,10 +54,10 @@ func FuzzAnalyze(f *testing.F) {
 		}
 		f.Add(b)
 	}
-	f.Add([]byte{})                                 // empty
-	f.Add([]byte{0xd4, 0xc3, 0xb2, 0xa1})           // pcap magic only
+	f.Add([]byte{})                                   // empty
+	f.Add([]byte{0xd4, 0xc3, 0xb2, 0xa1})             // pcap magic only
 	f.Add([]byte{0x0a, 0x0d, 0x0d, 0x0a, 0, 0, 0, 0}) // pcapng magic, no block
-	f.Add([]byte{0x1f, 0x8b, 8, 0})                 // gzip header cut short
+	f.Add([]byte{0x1f, 0x8b, 8, 0})                   // gzip header cut short
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := Analyze(bytes.NewReader(b), Options{MaxFlows: 8, MaxFragments: 4, FlowTable: 4, MaxFindings: 4})
 		if r == nil {
