@@ -231,6 +231,20 @@ func (s *Server) runJSON(ctx context.Context, cmd string, q url.Values, known []
 func cliParamError(line string, known []string) *paramError {
 	msg := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "mtukit: "))
 	pe := &paramError{Msg: msg}
+	// cobra's own flag errors: invalid argument "x" for "--rtt" flag: ...
+	if i := strings.Index(msg, ` for "--`); i >= 0 && strings.HasPrefix(msg, "invalid argument") {
+		name := msg[i+len(` for "--`):]
+		if j := strings.IndexByte(name, '"'); j >= 0 {
+			name = name[:j]
+		}
+		for _, k := range known {
+			if k == name {
+				pe.Param = name
+				pe.Msg = strings.Replace(msg, `"--`+name+`"`, name, 1)
+			}
+		}
+		return pe
+	}
 	if strings.HasPrefix(msg, "--") {
 		name := msg[2:]
 		if i := strings.IndexAny(name, " :="); i >= 0 {

@@ -1,0 +1,156 @@
+package web_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mtukit/mtukit/web"
+)
+
+// startServer runs NewServer(cfg) on a loopback port behind LimitListener.
+func startServer(t *testing.T, cfg web.Config) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := web.NewServer("", cfg)
+	go srv.Serve(web.LimitListener(ln, cfg.ConnsPerClient))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		srv.Close()
+	})
+	return ln.Addr().String()
+}
+
+// otherClient talks to the server from 127.0.0.2, a different client
+// address on the loopback network.
+func otherClient() *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}, Timeout: time.Second}
+	return &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true}}
+}
+
+// served checks that another client is answered promptly.
+func served(t *testing.T, addr, what string) {
+	t.Helper()
+	start := time.Now()
+	resp, err := otherClient().Get("http://" + addr + "/api/v1/calc?stack=gre")
+	if err != nil {
+		t.Fatalf("%s: other client: %v", what, err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || time.Since(start) > 500*time.Millisecond {
+		t.Errorf("%s: other client got %d after %v", what, resp.StatusCode, time.Since(start))
+	}
+}
+
+// closedWithin waits for the server to close c, reading whatever it sends.
+func closedWithin(t *testing.T, c net.Conn, d time.Duration) (string, time.Duration) {
+	t.Helper()
+	start := time.Now()
+	c.SetReadDeadline(time.Now().Add(d))
+	b, err := io.ReadAll(c)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatalf("connection still open after %v", d)
+	}
+	return string(b), time.Since(start)
+}
+
+func TestSlowClients(t *testing.T) {
+	cfg := testConfig()
+	cfg.ReadHeaderTimeout = 300 * time.Millisecond
+	cfg.ReadTimeout = 800 * time.Millisecond
+	cfg.ConnsPerClient = 64
+	addr := startServer(t, cfg)
+
+	t.Run("slow headers", func(t *testing.T) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		io.WriteString(c, "GET /api/v1/calc HTTP/1.1\r\nHost: x\r\nX-Slow: ") // and never finish
+		served(t, addr, "during a slow header")
+		_, took := closedWithin(t, c, 3*time.Second)
+		if took > 2*time.Second {
+			t.Errorf("slow header connection lived %v", took)
+		}
+	})
+	t.Run("slow body", func(t *testing.T) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		io.WriteString(c, "POST /api/v1/analyze HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n\xd4\xc3\xb2\xa1")
+		served(t, addr, "during a slow upload")
+		got, took := closedWithin(t, c, 4*time.Second)
+		if took > 3*time.Second {
+			t.Errorf("slow body connection lived %v", took)
+		}
+		if got != "" && !strings.HasPrefix(got, "HTTP/1.1 4") {
+			t.Errorf("slow body answer: %q", got)
+		}
+	})
+}
+
+func TestConnectionsPerClient(t *testing.T) {
+	cfg := testConfig()
+	cfg.ConnsPerClient = 3
+	cfg.ReadHeaderTimeout = 5 * time.Second
+	addr := startServer(t, cfg)
+	var held []net.Conn
+	for range 3 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		held = append(held, c)
+	}
+	// The fourth connection from the same client is closed at once...
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	if got, took := closedWithin(t, c, 2*time.Second); got != "" || took > time.Second {
+		t.Errorf("fourth connection: got %q after %v, want a close", got, took)
+	}
+	// ...while another client is served, and a held one still works.
+	served(t, addr, "with one client at its limit")
+	io.WriteString(held[0], "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(held[0]), nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("held connection: %v", err)
+	}
+	resp.Body.Close()
+	// Once connections close, the client may connect again.
+	for _, h := range held {
+		h.Close()
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil && resp.StatusCode == 200 {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("client still refused after closing its connections: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
