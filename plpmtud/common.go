@@ -65,9 +65,7 @@ func (c *common) Done() bool   { return c.done }
 func (c *common) State() State { return c.state }
 func (c *common) Bound() int   { return c.bound }
 
-// wasCapped lets the tests tell a search that ended by its own rule from
-// one the budget stopped.
-func (c *common) wasCapped() bool { return c.capped }
+func (c *common) Capped() bool { return c.capped }
 
 // validPTB reports whether a PTB reporting mtu for a probe of size can be
 // believed at all: RFC 8899 §4.6.2 ignores a reported MTU below the

@@ -620,6 +620,9 @@ func (s *freeBSD) candidate() int {
 		return 0
 	}
 	next := (hi-lo+2*freeBSDStep-1)/(2*freeBSDStep)*freeBSDStep + lo
+	// FreeBSD's sizes are multiples of 4 (min and base are), so next never
+	// passes hi there; from an unaligned Min it could.
+	next = min(next, hi)
 	if next == s.mtu {
 		return 0
 	}

@@ -25,8 +25,8 @@ const (
 	// router reports the PMTU exactly, a forger rarely matches it.
 	ptbBoost = 64
 	// lossCap is the number of distinct lost sizes remembered: more than a
-	// one-at-a-time search can send (its budget is at most 2*16+8 = 40).
-	lossCap = 40
+	// one-at-a-time search can send (its budget is at most 3*16+8 = 56).
+	lossCap = 56
 	// splitTarget is the share of the posterior mass a single probe leaves
 	// above it: the median. The tuning grid in the sim tests tried 0.4 and
 	// 0.6; both cost more probes.
@@ -43,10 +43,12 @@ const (
 //     weight of every v >= s by LossPrior, the chance that a probe which
 //     fits is lost anyway, so a random loss is outvoted later while a size
 //     that is really too big keeps losing;
-//   - a PTB reporting m for a probe is a loss of that probe and multiplies
-//     the weight of v = m by 64: a strong hint that is still confirmed by
-//     probes, so a forged PTB costs probes but can never raise the estimate
-//     or, unless a further loss coincides, lower it.
+//   - a PTB reporting m for a probe is a loss of that probe and of a probe
+//     of m+1, and multiplies the weight of v = m by 64: a strong hint that
+//     is still confirmed by probes, so a forged PTB costs probes but can
+//     never raise the estimate or, unless a further random loss at m+1
+//     coincides, lower it. The hints steer the probes; the stopping rule
+//     below counts only lost probes.
 //
 // Each round sends the probe that splits the posterior mass in half (or, in
 // parallel mode, the m quantiles j/(m+1)), which probes a likely plateau
@@ -70,7 +72,9 @@ type mtukit struct {
 	nq        int
 }
 
-type lossRec struct{ size, n int32 }
+// lossRec is a lost size: n losses in all, real of them lost probes (the
+// rest are what PTBs imply).
+type lossRec struct{ size, n, real int32 }
 
 func newMtukit(c Config) (Strategy, error) {
 	plateaus := c.Plateaus
@@ -94,7 +98,7 @@ func newMtukit(c Config) (Strategy, error) {
 	for i := range pw {
 		pw[i] = math.Pow(lp, float64(i))
 	}
-	rounds := 2*log2ceil(c.Max-c.Min+1) + 8
+	rounds := 3*log2ceil(c.Max-c.Min+1) + 8
 	s := &mtukit{
 		common: newCommon(c, rounds*par),
 		pr:     newPrior(c.Min, c.Max, plateaus, bg),
@@ -125,8 +129,12 @@ func (s *mtukit) pow(k int) float64 {
 	return 0
 }
 
-// mass is the posterior weight (unnormalised) of v in [a, b).
-func (s *mtukit) mass(a, b int) float64 {
+// mass is the posterior weight (unnormalised) of v in [a, b), with the
+// PTB hints (implied losses and the boost).
+func (s *mtukit) mass(a, b int) float64 { return s.massOf(a, b, true) }
+
+// massOf is mass with or without the PTB hints.
+func (s *mtukit) massOf(a, b int, hints bool) float64 {
 	a = max(a, s.lo)
 	b = min(b, s.max+1)
 	if a >= b {
@@ -144,10 +152,14 @@ func (s *mtukit) mass(a, b int) float64 {
 		if end >= b || i == s.nloss {
 			break
 		}
-		k += int(s.loss[i].n)
+		if hints {
+			k += int(s.loss[i].n)
+		} else {
+			k += int(s.loss[i].real)
+		}
 		start = end
 	}
-	if s.ptb >= a && s.ptb < b {
+	if hints && s.ptb >= a && s.ptb < b {
 		total += (ptbBoost - 1) * s.weightAt(s.ptb)
 	}
 	return total
@@ -194,19 +206,24 @@ func (s *mtukit) settle() {
 		s.finish()
 		return
 	}
-	// Stop when the alternative "v >= lo+ΔS" is unlikely (posterior),
-	// or when, whatever the prior, its most favourable case v = lo+ΔS must
-	// call every loss at a size in (lo, lo+ΔS] random: p̂^n (likelihood
-	// ratio).
+	// Stop only after a real probe in (lo, lo+ΔS] was lost, and then when
+	// the alternative "v >= lo+ΔS" is unlikely given the prior, or when,
+	// whatever the prior, its most favourable case v = lo+ΔS must call
+	// every lost probe in (lo, lo+ΔS] random: p̂^n <= ε (a likelihood
+	// ratio). The PTB hints steer the probes but never count here: a
+	// forged PTB must not end a search.
 	n := 0
 	for i := 0; i < s.nloss && int(s.loss[i].size) <= s.lo+s.step; i++ {
-		n += int(s.loss[i].n)
+		n += int(s.loss[i].real)
+	}
+	if n > 0 {
+		w := s.massOf(s.lo, s.max+1, false)
+		if s.pow(n) <= s.eps || s.massOf(s.lo+s.step, s.max+1, false) <= s.eps*w {
+			s.finish()
+			return
+		}
 	}
 	w := s.mass(s.lo, s.max+1)
-	if s.pow(n) <= s.eps || s.mass(s.lo+s.step, s.max+1) <= s.eps*w {
-		s.finish()
-		return
-	}
 	// The m quantiles of the posterior above lo, ascending.
 	for j := 1; j <= s.par; j++ {
 		x := s.quantile(w * splitTarget * float64(s.par+1-j) * 2 / float64(s.par+1))
@@ -264,7 +281,7 @@ func (s *mtukit) OnAck(size int, _ time.Duration) {
 	s.settle()
 }
 
-func (s *mtukit) addLoss(size, n int) {
+func (s *mtukit) addLoss(size, n, real int) {
 	if size <= s.lo {
 		return // a random loss: the path carries this size
 	}
@@ -274,6 +291,7 @@ func (s *mtukit) addLoss(size, n int) {
 	}
 	if i < s.nloss && int(s.loss[i].size) == size {
 		s.loss[i].n += int32(n)
+		s.loss[i].real += int32(real)
 		return
 	}
 	if s.nloss == lossCap {
@@ -283,7 +301,7 @@ func (s *mtukit) addLoss(size, n int) {
 		s.nloss-- // forget the largest
 	}
 	copy(s.loss[i+1:s.nloss+1], s.loss[i:s.nloss])
-	s.loss[i] = lossRec{int32(size), int32(n)}
+	s.loss[i] = lossRec{int32(size), int32(n), int32(real)}
 	s.nloss++
 }
 
@@ -291,7 +309,7 @@ func (s *mtukit) OnLoss(size int, _ time.Duration) {
 	if !s.resolve() {
 		return
 	}
-	s.addLoss(size, 1)
+	s.addLoss(size, 1, 1)
 	s.settle()
 }
 
@@ -299,8 +317,11 @@ func (s *mtukit) OnPTB(size, mtu int, _ time.Duration) {
 	if !s.resolve() {
 		return
 	}
-	s.addLoss(size, 1)
+	s.addLoss(size, 1, 1)
 	if s.validPTB(size, mtu) && mtu >= s.lo {
+		// The router says mtu+1 does not fit: as much evidence as a lost
+		// probe of that size, and mtu itself becomes the likely answer.
+		s.addLoss(mtu+1, 1, 0)
 		s.ptb = mtu
 	}
 	s.settle()
@@ -320,7 +341,7 @@ func (s *mtukit) OnTrafficLoss(size int, _ time.Duration) {
 	old := s.lo
 	s.lo, s.nloss, s.ptb, s.traffic = s.min, 0, 0, 0
 	s.loss = [lossCap]lossRec{}
-	s.addLoss(old, s.tries)
+	s.addLoss(old, s.tries, s.tries)
 	s.done, s.state, s.nq = false, Searching, 0
 	s.settle()
 }

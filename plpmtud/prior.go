@@ -86,6 +86,9 @@ type prior struct {
 	bg       float64   // background mass of each size
 	pts      []int     // plateau sizes in [min, max], ascending
 	cum      []float64 // cum[i]: plateau mass of pts[:i]
+	// table[x-min] is below(x) for x in [min, max+1]: the hot path of the
+	// mtukit strategy reads it instead of searching pts.
+	table []float64
 }
 
 // newPrior spreads background over [min, max] uniformly and 1-background
@@ -112,6 +115,10 @@ func newPrior(min, max int, plateaus []Plateau, background float64) *prior {
 	for i, m := range p.pts {
 		p.cum[i+1] = p.cum[i] + (1-background)*w[m]/total
 	}
+	p.table = make([]float64, max-min+2)
+	for x := min; x <= max+1; x++ {
+		p.table[x-min] = p.search(x)
+	}
 	return p
 }
 
@@ -122,6 +129,14 @@ func (p *prior) below(x int) float64 {
 	}
 	if x > p.max+1 {
 		x = p.max + 1
+	}
+	return p.table[x-p.min]
+}
+
+// search computes below(x) for min < x <= max+1 from the plateaus.
+func (p *prior) search(x int) float64 {
+	if x <= p.min {
+		return 0
 	}
 	// Number of plateaus below x.
 	lo, hi := 0, len(p.pts)

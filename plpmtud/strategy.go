@@ -33,6 +33,9 @@ type Strategy interface {
 	State() State
 	// Bound is the most probes this search sends, whatever the outcomes.
 	Bound() int
+	// Capped reports that the search stopped because it reached Bound, not
+	// by its own rule (heavy loss, or forged PTBs forcing restarts).
+	Capped() bool
 	// Reset returns the strategy to its initial state without allocating.
 	Reset()
 	// Clone returns an independent copy in the same state.

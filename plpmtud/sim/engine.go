@@ -13,6 +13,8 @@ type Outcome struct {
 	Probes int
 	Rounds int // rounds, each an RTT or a probe timeout
 	Slow   int // rounds that waited for a probe timeout
+	// Capped: the search was cut short, by its own Bound or by the
+	// simulator (a stall, or over 1000 probes).
 	Capped bool
 }
 

@@ -243,7 +243,7 @@ func (e *exactRun) expand(s plpmtud.Strategy, probes, rounds, slow int, pr float
 		c := s.Clone()
 		n := afterDone(c, pmtu, 0, p.pto)
 		if c.Done() || rounds+n >= simCap {
-			e.terminal(Outcome{True: p.truth(pmtu), Est: c.Estimate(), Probes: probes, Rounds: rounds + n, Slow: slow + n, Capped: !c.Done()}, pr)
+			e.terminal(Outcome{True: p.truth(pmtu), Est: c.Estimate(), Probes: probes, Rounds: rounds + n, Slow: slow + n, Capped: !c.Done() || c.Capped()}, pr)
 			return sizes, fs, nil
 		}
 		s, rounds, slow = c, rounds+n, slow+n
@@ -251,7 +251,8 @@ func (e *exactRun) expand(s plpmtud.Strategy, probes, rounds, slow int, pr float
 	c := s.Clone()
 	sizes = plan(c, 0, sizes)
 	if len(sizes) == 0 || probes+len(sizes) > simCap || rounds >= simCap {
-		e.terminal(Outcome{True: p.truth(pmtu), Est: c.Estimate(), Probes: probes, Rounds: rounds, Slow: slow, Capped: true}, pr)
+		capped := !c.Done() || len(sizes) > 0 || c.Capped()
+		e.terminal(Outcome{True: p.truth(pmtu), Est: c.Estimate(), Probes: probes, Rounds: rounds, Slow: slow, Capped: capped}, pr)
 		return sizes, fs, nil
 	}
 	for len(fs) < len(sizes) {
@@ -330,7 +331,7 @@ func MonteCarlo(ctx context.Context, sc Scenario, opt Options) (*Result, error) 
 				if c >= nchunks || ctx.Err() != nil {
 					return
 				}
-				rng := rand.New(rand.NewPCG(opt.Seed, uint64(c)))
+				rng := newRand(opt.Seed, uint64(c))
 				n := min(chunk, opt.Trials-c*chunk)
 				for i := 0; i < n; i++ {
 					pmtu := p.dist[pick(cum, rng.Float64())].PMTU
@@ -362,6 +363,9 @@ func MonteCarlo(ctx context.Context, sc Scenario, opt Options) (*Result, error) 
 	}
 	return r, nil
 }
+
+// newRand is the random stream of one chunk.
+func newRand(seed, chunk uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, chunk)) }
 
 // pick is the index of the first cumulative weight above u.
 func pick(cum []float64, u float64) int {
@@ -407,7 +411,8 @@ func (t *trialer) run(pmtu0 int, rng *rand.Rand) Outcome {
 		}
 		t.sizes = plan(s, now, t.sizes)
 		if len(t.sizes) == 0 || o.Probes+len(t.sizes) > simCap || o.Rounds >= simCap {
-			o.Capped = true
+			// Nothing to send: finished on its budget inside Next, or stalled.
+			o.Capped = !s.Done() || len(t.sizes) > 0 || s.Capped()
 			break
 		}
 		t.round = t.round[:0]
@@ -438,5 +443,6 @@ func (t *trialer) run(pmtu0 int, rng *rand.Rand) Outcome {
 	}
 	o.True = p.truth(pmtu)
 	o.Est = s.Estimate()
+	o.Capped = o.Capped || s.Capped()
 	return o
 }
