@@ -70,9 +70,8 @@ type Analyzer struct {
 	maxOuter  int
 	maxOuterN int64
 
-	flows    map[flowKey]*flow
+	flows    flowTable
 	last     *flow
-	lastKey  flowKey
 	nflows   int64
 	evicted  int64
 	blocks   []sackBlock
@@ -100,12 +99,12 @@ func NewAnalyzer(opt Options) *Analyzer {
 		opt:     opt,
 		links:   map[layers.LinkType]int64{},
 		stacks:  map[Stack]int64{},
-		flows:   map[flowKey]*flow{},
 		omitted: map[string]int{},
 		perCode: map[string]int{},
 		aggs:    map[string]*agg{},
 	}
 	a.frags.init(opt.MaxFragments)
+	a.flows.init()
 	return a
 }
 
@@ -239,9 +238,8 @@ func (a *Analyzer) countStack(s *Stack) {
 func (a *Analyzer) transport(p *Packet) {
 	switch p.L4 {
 	case 6:
-		t := &p.TCP
-		key, di := keyOf(p.IP.Family, &p.IP.Src, &p.IP.Dst, t.SrcPort, t.DstPort)
-		a.tcp(a.lookup(key, p), di, p)
+		f, di := a.lookup(p)
+		a.tcp(f, di, p)
 	case 1, 58:
 		if p.ICMP.IsPTB(p.IP.Family) {
 			a.ptb(p)
@@ -249,33 +247,37 @@ func (a *Analyzer) transport(p *Packet) {
 	}
 }
 
-// lookup finds or creates the flow of key.
-func (a *Analyzer) lookup(key flowKey, p *Packet) *flow {
-	if a.last != nil && a.lastKey == key {
-		a.last.touched = uint64(a.packets)
-		return a.last
+// lookup finds or creates the flow of a TCP packet and says its direction.
+func (a *Analyzer) lookup(p *Packet) (*flow, int) {
+	ip, t := &p.IP, &p.TCP
+	if f := a.last; f != nil {
+		if di, ok := f.match(ip.Family, &ip.Src, &ip.Dst, t.SrcPort, t.DstPort); ok {
+			f.touched = uint64(a.packets)
+			return f, di
+		}
 	}
-	f := a.flows[key]
+	h := flowHash(ip.Family, &ip.Src, &ip.Dst, t.SrcPort, t.DstPort)
+	f, di := a.flows.get(h, ip.Family, &ip.Src, &ip.Dst, t.SrcPort, t.DstPort)
 	if f == nil {
-		if len(a.flows) >= a.opt.MaxFlows {
+		if a.flows.n >= a.opt.MaxFlows {
 			a.evict()
 		}
-		f = &flow{key: key, stack: p.Stack, firstNum: p.Num, firstTime: p.Time}
+		var key flowKey
+		key, di = keyOf(ip.Family, &ip.Src, &ip.Dst, t.SrcPort, t.DstPort)
+		f = &flow{key: key, hash: h, stack: p.Stack, firstNum: p.Num, firstTime: p.Time}
 		f.d[0].opts.WScale, f.d[1].opts.WScale = -1, -1
-		a.flows[key] = f
+		a.flows.put(f)
 		a.nflows++
 	}
 	f.touched = uint64(a.packets)
-	a.last, a.lastKey = f, key
-	return f
+	a.last = f
+	return f, di
 }
 
 // evict finishes and drops the least recently active eighth of the flows.
 func (a *Analyzer) evict() {
-	fs := make([]*flow, 0, len(a.flows))
-	for _, f := range a.flows {
-		fs = append(fs, f)
-	}
+	fs := make([]*flow, 0, a.flows.n)
+	a.flows.each(func(f *flow) { fs = append(fs, f) })
 	slices.SortFunc(fs, func(x, y *flow) int {
 		if x.touched != y.touched {
 			if x.touched < y.touched {
@@ -288,7 +290,7 @@ func (a *Analyzer) evict() {
 	k := max(1, len(fs)/8)
 	for _, f := range fs[:k] {
 		a.finishFlow(f)
-		delete(a.flows, f.key)
+		a.flows.remove(f)
 		a.evicted++
 	}
 	a.last = nil

@@ -110,7 +110,7 @@ func (a *Analyzer) flushAggregates() {
 		fd := g.first
 		if g.flows > 1 {
 			unit := "flows"
-			if fd.Code == CodeTunnelMSS {
+			if fd.Code == CodeTunnelMSS || fd.Code == CodeMSSClamped {
 				unit = "SYNs"
 			}
 			fd.Flow = fmt.Sprintf("%s (%d %s)", g.who, g.flows, unit)
@@ -197,13 +197,13 @@ func (a *Analyzer) flowFindings(f *flow, di int) []string {
 				Fix: "nothing to fix if the clamp matches the narrowest link on the path"})
 		case m >= lowMSS(fam):
 			if why := clampEvidence(m, fam, a.flowTunnel(f)); why != "" {
-				merge(senderIP+"|"+itoa(m), senderIP, Finding{Code: CodeMSSClamped, Severity: SeverityInfo, MSS: m, MTU: m + hdr,
+				merge(itoa(m)+"|"+why, fmt.Sprintf("MSS %d", m), Finding{Code: CodeMSSClamped, Severity: SeverityInfo, MSS: m, MTU: m + hdr,
 					Title:   fmt.Sprintf("MSS %d in %s's SYN looks clamped", m, sender),
 					Detail:  why,
 					Packets: []int64{d.synNum}, Count: 1,
 					Fix: "nothing to fix if a clamp is intended; compare with a capture on the sending host to confirm"}, 0,
 					func(flows int, _ int64, _ int) string {
-						return fmt.Sprintf("MSS %d in the SYNs of %s (%d flows) looks clamped", m, senderIP, flows)
+						return fmt.Sprintf("MSS %d in %d SYNs looks clamped", m, flows)
 					})
 			}
 		}
@@ -240,11 +240,15 @@ func (a *Analyzer) flowFindings(f *flow, di int) []string {
 			})
 	}
 	if d.badOpt.n > 0 {
-		emit(Finding{Code: CodeBadTCPOption, Severity: SeverityWarning,
+		what := d.badWhat
+		merge(senderIP+"|"+what.String(), senderIP, Finding{Code: CodeBadTCPOption, Severity: SeverityWarning,
 			Title:   fmt.Sprintf("%d segments from %s carry malformed TCP options (%s)", d.badOpt.n, sender, d.badWhat),
 			Detail:  badOptionDetail(d.badWhat),
 			Packets: d.badOpt.list(), Count: d.badOpt.n,
-			Fix: "find the stack or middlebox writing these options (compare captures on both sides of each middlebox); receivers ignore a malformed MSS option and fall back to 536 (IPv4) / 1220 (IPv6)"})
+			Fix: "find the stack or middlebox writing these options (compare captures on both sides of each middlebox); receivers ignore a malformed MSS option and fall back to 536 (IPv4) / 1220 (IPv6)"}, 0,
+			func(flows int, count int64, _ int) string {
+				return fmt.Sprintf("%d segments from %s in %d flows carry malformed TCP options (%s)", count, senderIP, flows, what)
+			})
 	}
 	return codes
 }

@@ -229,6 +229,7 @@ func (d *dir) addRetransSize(n int) {
 // flow is one TCP connection.
 type flow struct {
 	key       flowKey
+	hash      uint64
 	d         [2]dir
 	stack     Stack // encapsulation of the first packet
 	firstNum  int64

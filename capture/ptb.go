@@ -88,8 +88,8 @@ func (a *Analyzer) ptb(p *Packet) {
 		e.suspect = "the quoted packet (" + itoa(q.TotalLen) + " bytes) fits the MTU it claims (" + itoa(e.mtu) + ")"
 	}
 	if q.Family != 0 && q.Proto == 6 && q.HasPorts {
-		key, di := keyOf(q.Family, &q.Src, &q.Dst, q.SrcPort, q.DstPort)
-		if f := a.flows[key]; f != nil {
+		h := flowHash(q.Family, &q.Src, &q.Dst, q.SrcPort, q.DstPort)
+		if f, di := a.flows.get(h, q.Family, &q.Src, &q.Dst, q.SrcPort, q.DstPort); f != nil {
 			e.matched, e.flow, e.di = true, f, di
 			d := &f.d[di]
 			if e.suspect == "" && q.HasSeq && d.seqInit && d.dataPkts > 0 {

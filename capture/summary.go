@@ -76,15 +76,14 @@ func (a *Analyzer) Report() *Report {
 		a.lastStN = 0
 	}
 	// finish flows in a stable order
-	fs := make([]*flow, 0, len(a.flows))
-	for _, f := range a.flows {
-		fs = append(fs, f)
-	}
+	fs := make([]*flow, 0, a.flows.n)
+	a.flows.each(func(f *flow) { fs = append(fs, f) })
 	slices.SortFunc(fs, func(x, y *flow) int { return cmp.Compare(x.firstNum, y.firstNum) })
 	for _, f := range fs {
 		a.finishFlow(f)
 	}
-	clear(a.flows)
+	a.flows.init()
+	a.flows.n = 0
 	a.last = nil
 	for _, e := range a.ptbLoose {
 		f := a.ptbFinding(e, addrOf(e.quote.Family, &e.quote.Src).String(), addrOf(e.quote.Family, &e.quote.Dst).String())
