@@ -80,12 +80,14 @@ type Analyzer struct {
 	ptbLoose []*ptbEvent // PTBs whose flow is not in the table
 
 	// results of finished flows
-	findings []Finding
-	omitted  map[string]int
-	perCode  map[string]int
-	aggs     map[string]*agg
-	table    []FlowSummary
-	pm       pathMTU
+	findings  []Finding
+	omitted   map[string]int
+	perCode   map[string]int
+	aggs      map[string]*agg
+	specs     map[specKey]string
+	clampWhys map[clampKey]string
+	table     rowHeap
+	pm        pathMTU
 
 	// observe, when set (tests), sees every decoded packet, and again a
 	// fragment that completes a datagram, after reassembly.

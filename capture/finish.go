@@ -134,7 +134,7 @@ func (a *Analyzer) finishFlow(f *flow) {
 	}
 	for di := range f.d {
 		d := &f.d[di]
-		if d.st.active {
+		if d.r != nil && d.r.st.active {
 			a.endStall(d, 0)
 		}
 	}
@@ -147,26 +147,46 @@ func (a *Analyzer) finishFlow(f *flow) {
 	a.addRow(f, codes)
 }
 
+// lazyNames formats a direction's endpoints only when a finding needs
+// them: most flows have none, and formatting addresses is the costliest
+// part of finishing a flow.
+type lazyNames struct {
+	f                      *flow
+	di                     int
+	done                   bool
+	sender, receiver, name string
+	senderIP               string
+}
+
+func (l *lazyNames) get() *lazyNames {
+	if !l.done {
+		l.sender, l.receiver = l.f.names(l.di)
+		l.name = l.sender + " > " + l.receiver
+		src := &l.f.key.a
+		if l.di == 1 {
+			src = &l.f.key.b
+		}
+		l.senderIP = addrOf(l.f.key.fam, src).String()
+		l.done = true
+	}
+	return l
+}
+
 // flowFindings makes the findings of direction di of f.
 func (a *Analyzer) flowFindings(f *flow, di int) []string {
 	d, peer := &f.d[di], &f.d[1-di]
+	x := d.rd()
 	fam := f.key.fam
-	name := f.dirName(di)
-	sender, receiver := f.names(di)
+	ln := &lazyNames{f: f, di: di}
 	hdr := ipTCPHeaders(fam)
 	var codes []string
 	emit := func(fd Finding) {
-		fd.Flow = name
+		fd.Flow = ln.get().name
 		a.add(fd)
 		codes = append(codes, fd.Code)
 	}
-	src := &f.key.a
-	if di == 1 {
-		src = &f.key.b
-	}
-	senderIP := addrOf(fam, src).String()
 	merge := func(key, who string, fd Finding, v int, title func(int, int64, int) string) {
-		fd.Flow = name
+		fd.Flow = ln.get().name
 		a.aggregate(fd.Code+"|"+key, who, fd, v, title)
 		codes = append(codes, fd.Code)
 	}
@@ -175,30 +195,30 @@ func (a *Analyzer) flowFindings(f *flow, di int) []string {
 		emit(bh)
 	}
 
-	for _, e := range d.ptbs {
-		emit(a.ptbFinding(e, sender, receiver))
+	for _, e := range x.ptbs {
+		emit(a.ptbFinding(e, ln.get().sender, ln.get().receiver))
 	}
 
 	if d.syn && d.opts.MSS > 0 {
 		m := int(d.opts.MSS)
 		switch {
-		case d.mssOtherSet && d.mssOther > 0:
-			lo := min(m, int(d.mssOther))
+		case x.mssOtherSet && x.mssOther > 0:
+			lo := min(m, int(x.mssOther))
 			emit(Finding{Code: CodeMSSClamped, Severity: SeverityInfo, MSS: lo, MTU: lo + hdr,
-				Title:   fmt.Sprintf("the MSS of %s's SYN was rewritten from %d to %d between two capture points", sender, max(m, int(d.mssOther)), lo),
-				Detail:  fmt.Sprintf("the same SYN (sequence number %d) carried MSS %d at one capture point (packet %d) and %d at another (packet %d): a middlebox between them clamps the MSS, for a path MTU of %d", d.synSeq, m, d.synNum, d.mssOther, d.mssOtherNum, lo+hdr),
-				Packets: []int64{d.synNum, d.mssOtherNum}, Count: 2,
+				Title:   fmt.Sprintf("the MSS of %s's SYN was rewritten from %d to %d between two capture points", ln.get().sender, max(m, int(x.mssOther)), lo),
+				Detail:  fmt.Sprintf("the same SYN (sequence number %d) carried MSS %d at one capture point (packet %d) and %d at another (packet %d): a middlebox between them clamps the MSS, for a path MTU of %d", d.synSeq, m, d.synNum, x.mssOther, x.mssOtherNum, lo+hdr),
+				Packets: []int64{d.synNum, x.mssOtherNum}, Count: 2,
 				Fix: "nothing to fix if the clamp matches the narrowest link: it keeps TCP working where ICMP is filtered; UDP, QUIC and ICMP still need a right tunnel MTU"})
 		case d.maxPayload > m:
 			emit(Finding{Code: CodeMSSClamped, Severity: SeverityInfo, MSS: m, MTU: m + hdr,
-				Title:   fmt.Sprintf("%s announced MSS %d but itself sent %d-byte segments", sender, m, d.maxPayload),
+				Title:   fmt.Sprintf("%s announced MSS %d but itself sent %d-byte segments", ln.get().sender, m, d.maxPayload),
 				Detail:  fmt.Sprintf("a host derives its MSS from its own link MTU (RFC 6691), and this one sends packets of %d bytes, so its SYN (packet %d) must have been lowered on the way: a middlebox clamps the MSS to %d", d.maxIPLen, d.synNum, m),
 				Packets: []int64{d.synNum, d.maxPayNum}, Count: 2,
 				Fix: "nothing to fix if the clamp matches the narrowest link on the path"})
 		case m >= lowMSS(fam):
-			if why := clampEvidence(m, fam, a.flowTunnel(f)); why != "" {
+			if why := a.clampWhy(m, fam, a.flowTunnel(f)); why != "" {
 				merge(itoa(m)+"|"+why, fmt.Sprintf("MSS %d", m), Finding{Code: CodeMSSClamped, Severity: SeverityInfo, MSS: m, MTU: m + hdr,
-					Title:   fmt.Sprintf("MSS %d in %s's SYN looks clamped", m, sender),
+					Title:   fmt.Sprintf("MSS %d in %s's SYN looks clamped", m, ln.get().sender),
 					Detail:  why,
 					Packets: []int64{d.synNum}, Count: 1,
 					Fix: "nothing to fix if a clamp is intended; compare with a capture on the sending host to confirm"}, 0,
@@ -209,7 +229,7 @@ func (a *Analyzer) flowFindings(f *flow, di int) []string {
 		}
 		if low := lowMSS(fam); m < low {
 			emit(Finding{Code: CodeMSSLow, Severity: SeverityWarning, MSS: m,
-				Title:   fmt.Sprintf("%s announced MSS %d, below the %d every %s path carries", sender, m, low, famOf(fam)),
+				Title:   fmt.Sprintf("%s announced MSS %d, below the %d every %s path carries", ln.get().sender, m, low, famOf(fam)),
 				Detail:  fmt.Sprintf("the peer may send at most %d bytes per segment; Linux raises such values to tcp_min_snd_mss (48), and tiny MSS values are a known resource-exhaustion attack (CVE-2019-11479)", m),
 				Packets: []int64{d.synNum}, Count: 1,
 				Fix: fmt.Sprintf("find what sets MSS %d (a misconfigured clamp, or a scan); clamp to the path MTU less %d instead", m, hdr)})
@@ -222,32 +242,32 @@ func (a *Analyzer) flowFindings(f *flow, di int) []string {
 		}
 	}
 
-	if d.oversize.n > 0 {
-		emit(Finding{Code: CodeOversizeSegment, Severity: SeverityWarning, MSS: d.overLimit,
-			Title:   fmt.Sprintf("%s sent %d segments larger than the MSS %s allows (%d)", sender, d.oversize.n, receiver, d.overLimit),
-			Detail:  fmt.Sprintf("the largest carried %d bytes; %s; they are not offload artifacts, since they fit the sender's own link (%d bytes)", d.maxOver, mssSource(peer), ownMTU(d, fam)),
-			Packets: d.oversize.list(), Count: d.oversize.n,
+	if x.oversize.n > 0 {
+		emit(Finding{Code: CodeOversizeSegment, Severity: SeverityWarning, MSS: x.overLimit,
+			Title:   fmt.Sprintf("%s sent %d segments larger than the MSS %s allows (%d)", ln.get().sender, x.oversize.n, ln.get().receiver, x.overLimit),
+			Detail:  fmt.Sprintf("the largest carried %d bytes; %s; they are not offload artifacts, since they fit the sender's own link (%d bytes)", x.maxOver, mssSource(peer), ownMTU(d, fam)),
+			Packets: x.oversize.list(), Count: x.oversize.n,
 			Fix: "the sender ignores the MSS its peer announced, or a middlebox rewrote the peer's SYN after the sender saw it: compare captures on both sides of each middlebox, and clamp in both directions"})
 	}
-	if d.offload.n > 0 {
-		merge(senderIP, senderIP, Finding{Code: CodeOffload, Severity: SeverityInfo,
-			Title:   fmt.Sprintf("%d packets from %s of up to %d bytes are segmentation-offload super-packets", d.offload.n, sender, d.maxOffl),
+	if x.offload.n > 0 {
+		merge(ln.get().senderIP, ln.get().senderIP, Finding{Code: CodeOffload, Severity: SeverityInfo,
+			Title:   fmt.Sprintf("%d packets from %s of up to %d bytes are segmentation-offload super-packets", x.offload.n, ln.get().sender, x.maxOffl),
 			Detail:  fmt.Sprintf("larger than the sender's link allows (%d bytes%s) or with an IP length of 0: the capture was taken on a host with TSO/GSO (sending) or GRO/LRO (receiving), or BIG TCP; the NIC cut them into MSS-sized segments, so these sizes never crossed the wire and are not MSS violations", ownMTU(d, fam), ownMTUSource(d)),
-			Packets: d.offload.list(), Count: d.offload.n,
-			Fix: "nothing to fix on the network; to see wire sizes, capture on another host or turn offloads off first (ethtool -K IF tso off gso off gro off)"}, d.maxOffl,
+			Packets: x.offload.list(), Count: x.offload.n,
+			Fix: "nothing to fix on the network; to see wire sizes, capture on another host or turn offloads off first (ethtool -K IF tso off gso off gro off)"}, x.maxOffl,
 			func(flows int, count int64, maxV int) string {
-				return fmt.Sprintf("%d packets from %s in %d flows, of up to %d bytes, are segmentation-offload super-packets", count, senderIP, flows, maxV)
+				return fmt.Sprintf("%d packets from %s in %d flows, of up to %d bytes, are segmentation-offload super-packets", count, ln.get().senderIP, flows, maxV)
 			})
 	}
-	if d.badOpt.n > 0 {
-		what := d.badWhat
-		merge(senderIP+"|"+what.String(), senderIP, Finding{Code: CodeBadTCPOption, Severity: SeverityWarning,
-			Title:   fmt.Sprintf("%d segments from %s carry malformed TCP options (%s)", d.badOpt.n, sender, d.badWhat),
-			Detail:  badOptionDetail(d.badWhat),
-			Packets: d.badOpt.list(), Count: d.badOpt.n,
+	if x.badOpt.n > 0 {
+		what := x.badWhat
+		merge(ln.get().senderIP+"|"+what.String(), ln.get().senderIP, Finding{Code: CodeBadTCPOption, Severity: SeverityWarning,
+			Title:   fmt.Sprintf("%d segments from %s carry malformed TCP options (%s)", x.badOpt.n, ln.get().sender, x.badWhat),
+			Detail:  badOptionDetail(x.badWhat),
+			Packets: x.badOpt.list(), Count: x.badOpt.n,
 			Fix: "find the stack or middlebox writing these options (compare captures on both sides of each middlebox); receivers ignore a malformed MSS option and fall back to 536 (IPv4) / 1220 (IPv6)"}, 0,
 			func(flows int, count int64, _ int) string {
-				return fmt.Sprintf("%d segments from %s in %d flows carry malformed TCP options (%s)", count, senderIP, flows, what)
+				return fmt.Sprintf("%d segments from %s in %d flows carry malformed TCP options (%s)", count, ln.get().senderIP, flows, what)
 			})
 	}
 	return codes
@@ -309,7 +329,7 @@ func badOptionDetail(a mss.Anomaly) string {
 // blackhole decides whether direction di of f stalled in a PMTUD black hole.
 func (a *Analyzer) blackhole(f *flow, di int) (Finding, bool) {
 	d, peer := &f.d[di], &f.d[1-di]
-	bh := &d.bh
+	bh := &d.rd().bh
 	switch {
 	case bh.tx < 3, !bh.steady:
 		return Finding{}, false // no repeated, backed-off retransmission
@@ -317,7 +337,7 @@ func (a *Analyzer) blackhole(f *flow, di int) (Finding, bool) {
 		return Finding{}, false // the handshake was not seen complete
 	case bh.resolved == 1, d.maxDelivered >= bh.size:
 		return Finding{}, false // segments that large do get through: loss, not MTU
-	case bh.ptb || len(d.ptbs) > 0:
+	case bh.ptb || len(d.rd().ptbs) > 0:
 		return Finding{}, false // ICMP arrived: see the ptb findings
 	case peer.rst:
 		return Finding{}, false // the receiver closed
@@ -411,6 +431,26 @@ func (a *Analyzer) ptbFinding(e *ptbEvent, sender, receiver string) Finding {
 var knownClamps = map[int]string{
 	1380: "the default of Cisco ASA (sysopt connection tcpmss 1380)",
 	1360: "Cisco's recommended ip tcp adjust-mss for GRE and IPsec tunnels (ip mtu 1400)",
+}
+
+type clampKey struct {
+	m      int
+	fam    uint8
+	tunnel string
+}
+
+// clampWhy is clampEvidence, remembered per value.
+func (a *Analyzer) clampWhy(m int, fam uint8, tunnel string) string {
+	k := clampKey{m, fam, tunnel}
+	if v, ok := a.clampWhys[k]; ok {
+		return v
+	}
+	v := clampEvidence(m, fam, tunnel)
+	if a.clampWhys == nil {
+		a.clampWhys = map[clampKey]string{}
+	}
+	a.clampWhys[k] = v
+	return v
 }
 
 // clampEvidence explains why an MSS value suggests a clamp, or returns "".

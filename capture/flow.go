@@ -145,32 +145,31 @@ type stall struct {
 	ptb      bool  // a PTB quoting this direction arrived during the stall
 }
 
-// dir is one direction of a TCP flow: what its sender did.
+// dir is one direction of a TCP flow: what its sender did. The fields
+// every packet touches are here; what only retransmissions, options
+// trouble, offload or ICMP need lives in a dirRare allocated on first use,
+// which keeps the per-flow footprint (and cache misses) small.
 type dir struct {
 	point    uint64
 	pointSet bool
+	syn      bool
+	seqInit  bool
+	unaSet   bool
+	winZero  bool
+	rst      bool
+	fin      bool
+	win      uint16
+	synSeq   uint32
+	sndMax   uint32
+	una      uint32 // highest acknowledgment from the peer
 	pkts     int64
 	dataPkts int64
 	bytes    int64
 	lastTime int64
 	lastNum  int64
-
-	// SYN
-	syn      bool
 	synNum   int64
-	synSeq   uint32
 	opts     mss.Summary // of the (first) SYN
-	synPoint uint64
-	// the same SYN seen at another capture point with another MSS
-	mssOther    uint16
-	mssOtherSet bool
-	mssOtherNum int64
 
-	// data
-	seqInit      bool
-	sndMax       uint32
-	una          uint32 // highest acknowledgment from the peer
-	unaSet       bool
 	maxPayload   int
 	maxPayNum    int64
 	maxIPLen     int
@@ -179,23 +178,29 @@ type dir struct {
 	maxDelivIP   int
 	df, noDF     int64
 	retrans      int64
+	hdrs         int // IP + TCP header bytes of the latest data segment
+	segs         segQueue
+
+	r *dirRare
+}
+
+// dirRare is the state of a direction that most flows never need.
+type dirRare struct {
+	synPoint uint64
+	// the same SYN seen at another capture point with another MSS
+	mssOther    uint16
+	mssOtherSet bool
+	mssOtherNum int64
+
 	retransBytes int64
 	rsizes       [maxSizes]sizeCount
 	rsizeOther   int64
-	segs         segQueue
 	untracked    int64 // segments not tracked because the queue was full
-	hdrs         int   // IP + TCP header bytes of the latest data segment
 
 	st stall // the current stall
 	bh stall // the worst stall that ended without a full-size delivery
 
-	// peer-facing state
-	win     uint16 // latest window advertised by this side
-	winZero bool
-	rst     bool
-	rstNum  int64
-	fin     bool
-	finNum  int64
+	rstNum, finNum int64
 
 	offload   evidence
 	maxOffl   int
@@ -207,23 +212,43 @@ type dir struct {
 	ptbs      []*ptbEvent
 }
 
+// noRare is what rd returns for a direction that never needed dirRare.
+var noRare dirRare
+
+// rd is the rare state for reading (a zero value when there is none).
+func (d *dir) rd() *dirRare {
+	if d.r == nil {
+		return &noRare
+	}
+	return d.r
+}
+
+// wr is the rare state for writing, allocated on first use.
+func (d *dir) wr() *dirRare {
+	if d.r == nil {
+		d.r = new(dirRare)
+	}
+	return d.r
+}
+
 type sizeCount struct {
 	Size  int   `json:"size"`
 	Count int64 `json:"count"`
 }
 
 func (d *dir) addRetransSize(n int) {
-	for i := range d.rsizes {
-		if d.rsizes[i].Size == n {
-			d.rsizes[i].Count++
+	r := d.wr()
+	for i := range r.rsizes {
+		if r.rsizes[i].Size == n {
+			r.rsizes[i].Count++
 			return
 		}
-		if d.rsizes[i].Count == 0 {
-			d.rsizes[i] = sizeCount{n, 1}
+		if r.rsizes[i].Count == 0 {
+			r.rsizes[i] = sizeCount{n, 1}
 			return
 		}
 	}
-	d.rsizeOther++
+	r.rsizeOther++
 }
 
 // flow is one TCP connection.
@@ -260,8 +285,9 @@ func (a *Analyzer) tcp(f *flow, di int, p *Packet) {
 		d.point, d.pointSet = p.Point, true
 	} else if p.Point != d.point {
 		if t.Flags&FlagSYN != 0 && d.syn && t.Seq == d.synSeq && !t.OptsCut {
-			if s, err := readOptions(t.Header); err == nil && s.MSS != d.opts.MSS && !d.mssOtherSet {
-				d.mssOther, d.mssOtherSet, d.mssOtherNum = s.MSS, true, p.Num
+			if s, err := readOptions(t.Header); err == nil && s.MSS != d.opts.MSS && !d.rd().mssOtherSet {
+				r := d.wr()
+				r.mssOther, r.mssOtherSet, r.mssOtherNum = s.MSS, true, p.Num
 			}
 		}
 		return
@@ -288,15 +314,16 @@ func (a *Analyzer) tcp(f *flow, di int, p *Packet) {
 		if err == nil {
 			sum, haveSum = s, true
 			if s.Anomalies != 0 {
-				d.badOpt.add(p.Num)
-				d.badWhat |= s.Anomalies
+				r := d.wr()
+				r.badOpt.add(p.Num)
+				r.badWhat |= s.Anomalies
 			}
 		}
 	}
 
 	if t.Flags&FlagSYN != 0 {
 		if !d.syn {
-			d.syn, d.synNum, d.synSeq, d.synPoint = true, p.Num, t.Seq, p.Point
+			d.syn, d.synNum, d.synSeq = true, p.Num, t.Seq
 			if haveSum {
 				d.opts = sum
 			} else {
@@ -305,11 +332,11 @@ func (a *Analyzer) tcp(f *flow, di int, p *Packet) {
 			d.seqInit, d.sndMax = true, t.Seq+1
 		}
 	}
-	if t.Flags&FlagRST != 0 && !d.rst {
-		d.rst, d.rstNum = true, p.Num
+	if t.Flags&FlagRST != 0 {
+		d.rst = true
 	}
-	if t.Flags&FlagFIN != 0 && !d.fin {
-		d.fin, d.finNum = true, p.Num
+	if t.Flags&FlagFIN != 0 {
+		d.fin = true
 	}
 	d.win = t.Window
 	d.winZero = t.Window == 0 && t.Flags&FlagRST == 0
@@ -333,21 +360,25 @@ func (a *Analyzer) tcpData(f *flow, d, peer *dir, p *Packet) {
 
 	offl := a.offload(d, peer, p)
 	if offl {
-		d.offload.add(p.Num)
-		d.maxOffl = max(d.maxOffl, ipLen)
+		r := d.wr()
+		r.offload.add(p.Num)
+		r.maxOffl = max(r.maxOffl, ipLen)
 	} else {
 		if n > d.maxPayload {
 			d.maxPayload, d.maxPayNum = n, p.Num
 		}
 		d.maxIPLen = max(d.maxIPLen, ipLen)
 		if lim := sendMSS(peer, p.IP.Family); lim > 0 && n > lim {
-			d.oversize.add(p.Num)
-			d.maxOver = max(d.maxOver, n)
-			d.overLimit = lim
+			r := d.wr()
+			r.oversize.add(p.Num)
+			r.maxOver = max(r.maxOver, n)
+			r.overLimit = lim
 		}
 	}
-	for _, e := range d.ptbs {
-		e.after(p, ipLen, offl)
+	if d.r != nil {
+		for _, e := range d.r.ptbs {
+			e.after(p, ipLen, offl)
+		}
 	}
 
 	seq, end := t.Seq, t.Seq+uint32(n)
@@ -357,7 +388,7 @@ func (a *Analyzer) tcpData(f *flow, d, peer *dir, p *Packet) {
 	if !seqLT(seq, d.sndMax) {
 		// new data (possibly after a gap the capture missed)
 		if !d.segs.push(seg{seq: seq, len: int32(n), minLen: int32(n), ipLen: int32(ipLen), tx: 1, firstNum: p.Num, firstTime: p.Time}) {
-			d.untracked++
+			d.wr().untracked++
 		}
 		d.sndMax = end
 		return
@@ -369,12 +400,12 @@ func (a *Analyzer) tcpData(f *flow, d, peer *dir, p *Packet) {
 	if d.unaSet && seqLE(end, d.una) {
 		// everything in it was acknowledged already: spurious, not a stall
 		d.retrans++
-		d.retransBytes += int64(n)
+		d.wr().retransBytes += int64(n)
 		d.addRetransSize(n)
 		return
 	}
 	d.retrans++
-	d.retransBytes += int64(n)
+	d.wr().retransBytes += int64(n)
 	d.addRetransSize(n)
 	s := d.segs.find(seq)
 	if s == nil {
@@ -389,7 +420,7 @@ func (a *Analyzer) tcpData(f *flow, d, peer *dir, p *Packet) {
 	if s != d.segs.front() || offl {
 		return
 	}
-	st := &d.st
+	st := &d.wr().st
 	if !st.active || st.seq != s.seq {
 		if st.active {
 			a.endStall(d, 0)
@@ -421,8 +452,8 @@ func (a *Analyzer) tcpData(f *flow, d, peer *dir, p *Packet) {
 // data; ack is from the other side, the packet p).
 func (a *Analyzer) tcpAck(d, from *dir, p *Packet, haveSum bool) {
 	ack := p.TCP.Ack
-	if d.st.active && p.Time > d.st.first && d.st.peerNum == 0 {
-		d.st.peerNum = p.Num
+	if r := d.r; r != nil && r.st.active && p.Time > r.st.first && r.st.peerNum == 0 {
+		r.st.peerNum = p.Num
 	}
 	if !d.unaSet || seqLT(d.una, ack) {
 		if d.seqInit && seqLT(d.sndMax, ack) {
@@ -442,11 +473,11 @@ func (a *Analyzer) tcpAck(d, from *dir, p *Packet, haveSum bool) {
 				d.maxDelivered, d.maxDelivNum, d.maxDelivIP = part, p.Num, part+d.hdrs
 			}
 		}
-		if d.st.active && seqLT(d.st.seq, ack) {
-			if s := d.segs.front(); s != nil && s.seq == d.st.seq {
+		if r := d.r; r != nil && r.st.active && seqLT(r.st.seq, ack) {
+			if s := d.segs.front(); s != nil && s.seq == r.st.seq {
 				// partly acknowledged: the peer got a smaller piece
-				if d.st.shrunk == 0 {
-					d.st.shrunk = p.Num
+				if r.st.shrunk == 0 {
+					r.st.shrunk = p.Num
 				}
 			} else {
 				a.endStall(d, 0)
@@ -471,7 +502,7 @@ func (a *Analyzer) tcpAck(d, from *dir, p *Packet, haveSum bool) {
 				if !x.sacked && seqLE(b.left, x.seq) {
 					x.sacked = true
 					a.delivered(d, x, p.Num)
-					if d.st.active && x.seq == d.st.seq {
+					if r := d.r; r != nil && r.st.active && x.seq == r.st.seq {
 						a.endStall(d, 0)
 					}
 				}
@@ -491,11 +522,11 @@ func (a *Analyzer) delivered(d *dir, s *seg, num int64) {
 			d.maxDelivIP = int(s.ipLen) - int(s.len-s.minLen)
 		}
 	}
-	if d.st.active && s.seq == d.st.seq {
-		if s.minLen >= int32(d.st.size) {
-			d.st.resolved = 1
+	if r := d.r; r != nil && r.st.active && s.seq == r.st.seq {
+		if s.minLen >= int32(r.st.size) {
+			r.st.resolved = 1
 		} else {
-			d.st.resolved = 2
+			r.st.resolved = 2
 		}
 	}
 }
@@ -503,13 +534,17 @@ func (a *Analyzer) delivered(d *dir, s *seg, num int64) {
 // endStall closes d's current stall, keeping it as the black-hole
 // candidate when it was never delivered at full size.
 func (a *Analyzer) endStall(d *dir, _ int) {
-	st := d.st
-	d.st.active = false
+	r := d.r
+	if r == nil {
+		return
+	}
+	st := r.st
+	r.st.active = false
 	if st.resolved == 1 || st.tx < 3 {
 		return
 	}
-	if st.tx > d.bh.tx {
-		d.bh = st
+	if st.tx > r.bh.tx {
+		r.bh = st
 	}
 }
 

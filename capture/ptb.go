@@ -103,23 +103,24 @@ func (a *Analyzer) ptb(p *Packet) {
 				}
 				if seqLT(q.Seq, lo) || !seqLT(q.Seq, d.sndMax) {
 					e.suspect = "it quotes sequence number " + uitoa(q.Seq) + ", which the sender never sent"
-				} else if d.maxIPLen > 0 && q.TotalLen > max(d.maxIPLen, d.maxOffl) {
+				} else if d.maxIPLen > 0 && q.TotalLen > max(d.maxIPLen, d.rd().maxOffl) {
 					e.suspect = "it quotes a " + itoa(q.TotalLen) + "-byte packet, larger than any the sender sent (" + itoa(d.maxIPLen) + ")"
 				}
 			}
 			// the same MTU again: count it in
-			for _, old := range d.ptbs {
+			r := d.wr()
+			for _, old := range r.ptbs {
 				if old.mtu == e.mtu && old.suspect == e.suspect {
 					old.count++
 					old.nums.add(p.Num)
 					return
 				}
 			}
-			if d.st.active {
-				d.st.ptb = true
+			if r.st.active {
+				r.st.ptb = true
 			}
-			if len(d.ptbs) < maxPTBsPerDir {
-				d.ptbs = append(d.ptbs, e)
+			if len(r.ptbs) < maxPTBsPerDir {
+				r.ptbs = append(r.ptbs, e)
 			}
 			return
 		}

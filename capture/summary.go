@@ -2,6 +2,7 @@ package capture
 
 import (
 	"cmp"
+	"container/heap"
 	"fmt"
 	"slices"
 	"strings"
@@ -155,7 +156,7 @@ func (a *Analyzer) Report() *Report {
 		}
 		return cmp.Compare(firstNum(x.Packets), firstNum(y.Packets))
 	})
-	a.pruneTable(true)
+	a.sortTable()
 	r.FlowTable = a.table
 	r.FlowsOmitted = a.nflows - int64(len(a.table))
 	r.Summary = a.summary(r)
@@ -270,8 +271,50 @@ func (a *Analyzer) summary(r *Report) Summary {
 	return s
 }
 
-// addRow adds a finished flow to the flow table.
+// rowHeap holds the flow table while flows finish: a min-heap on
+// (has findings, packets, earlier first), so the table keeps the flows with
+// findings and then the busiest, and a row is only built for a flow that
+// makes it in.
+type rowHeap []FlowSummary
+
+func rowLess(x, y *FlowSummary) bool {
+	if (len(x.Findings) > 0) != (len(y.Findings) > 0) {
+		return len(y.Findings) > 0
+	}
+	if x.Packets != y.Packets {
+		return x.Packets < y.Packets
+	}
+	return x.FirstPkt > y.FirstPkt
+}
+
+func (h rowHeap) Len() int           { return len(h) }
+func (h rowHeap) Less(i, j int) bool { return rowLess(&h[i], &h[j]) }
+func (h rowHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *rowHeap) Push(x any)        { *h = append(*h, x.(FlowSummary)) }
+func (h *rowHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// addRow adds a finished flow to the flow table, if it ranks.
 func (a *Analyzer) addRow(f *flow, codes []string) {
+	probe := FlowSummary{Packets: f.pkts, FirstPkt: f.firstNum, Findings: codes}
+	full := len(a.table) >= a.opt.FlowTable
+	if full && !rowLess(&a.table[0], &probe) {
+		return
+	}
+	row := a.buildRow(f, codes)
+	if full {
+		a.table[0] = row
+		heap.Fix(&a.table, 0)
+	} else {
+		heap.Push(&a.table, row)
+	}
+}
+
+func (a *Analyzer) buildRow(f *flow, codes []string) FlowSummary {
 	init := f.initiator()
 	row := FlowSummary{
 		Flow:     f.dirName(init),
@@ -283,12 +326,13 @@ func (a *Analyzer) addRow(f *flow, codes []string) {
 	}
 	for i, di := range []int{init, 1 - init} {
 		d := &f.d[di]
+		x := d.rd()
 		sender, _ := f.names(di)
 		ds := DirSummary{
 			From: sender, Packets: d.pkts, DataPackets: d.dataPkts, Bytes: d.bytes,
 			SYN: d.syn, WScale: -1,
 			MaxSegment: d.maxPayload, MaxPacket: d.maxIPLen, MaxDelivered: d.maxDelivered,
-			Retrans: d.retrans, Offload: d.offload.n,
+			Retrans: d.retrans, Offload: x.offload.n,
 		}
 		if d.syn {
 			ds.MSS, ds.WScale, ds.SACKPerm, ds.Timestamps = int(d.opts.MSS), d.opts.WScale, d.opts.SACKPerm, d.opts.TS
@@ -301,43 +345,22 @@ func (a *Analyzer) addRow(f *flow, codes []string) {
 		case d.noDF > 0:
 			ds.DF = "none"
 		}
-		for _, sc := range d.rsizes {
+		for _, sc := range x.rsizes {
 			if sc.Count > 0 {
 				ds.RetransSizes = append(ds.RetransSizes, sc)
 			}
 		}
-		if d.rsizeOther > 0 {
-			ds.RetransSizes = append(ds.RetransSizes, sizeCount{Size: 0, Count: d.rsizeOther})
+		if x.rsizeOther > 0 {
+			ds.RetransSizes = append(ds.RetransSizes, sizeCount{Size: 0, Count: x.rsizeOther})
 		}
 		row.Directions[i] = ds
 	}
-	a.table = append(a.table, row)
-	if len(a.table) >= 2*a.opt.FlowTable {
-		a.pruneTable(false)
-	}
+	return row
 }
 
-// pruneTable keeps the flows with findings, then the busiest, up to the
-// table size; final orders the table by first packet.
-func (a *Analyzer) pruneTable(final bool) {
-	if len(a.table) > a.opt.FlowTable {
-		slices.SortStableFunc(a.table, func(x, y FlowSummary) int {
-			if (len(x.Findings) > 0) != (len(y.Findings) > 0) {
-				if len(x.Findings) > 0 {
-					return -1
-				}
-				return 1
-			}
-			if c := cmp.Compare(y.Packets, x.Packets); c != 0 {
-				return c
-			}
-			return cmp.Compare(x.FirstPkt, y.FirstPkt)
-		})
-		a.table = a.table[:a.opt.FlowTable]
-	}
-	if final {
-		slices.SortFunc(a.table, func(x, y FlowSummary) int { return cmp.Compare(x.FirstPkt, y.FirstPkt) })
-	}
+// sortTable orders the final flow table by first packet.
+func (a *Analyzer) sortTable() {
+	slices.SortFunc(a.table, func(x, y FlowSummary) int { return cmp.Compare(x.FirstPkt, y.FirstPkt) })
 }
 
 // fragFindings turns the fragment statistics into findings.

@@ -267,18 +267,37 @@ func (a *Analyzer) tunnelMSS(f *flow, d *dir, m int) (Finding, bool) {
 		Fix: fmt.Sprintf("on a 1500-byte underlay set the tunnel MTU to %d and clamp the MSS to %d (IPv4) / %d (IPv6) on the tunnel interface", tmtu, mss.ForMTU(tmtu, encap.IPv4), mss.ForMTU(tmtu, encap.IPv6))}, true
 }
 
+type specKey struct {
+	s        Stack
+	overhead int
+}
+
 // flowTunnel is the calc spec of the tunnel f rides in, "" when none.
 func (a *Analyzer) flowTunnel(f *flow) string {
 	if f.overhead <= 0 {
 		return ""
 	}
-	return tunnelSpec(f.stack, f.overhead)
+	return a.cachedSpec(f.stack, f.overhead)
+}
+
+// cachedSpec is tunnelSpec, remembered per stack and overhead.
+func (a *Analyzer) cachedSpec(s Stack, overhead int) string {
+	k := specKey{s, overhead}
+	if v, ok := a.specs[k]; ok {
+		return v
+	}
+	v := tunnelSpec(s, overhead)
+	if a.specs == nil {
+		a.specs = map[specKey]string{}
+	}
+	a.specs[k] = v
+	return v
 }
 
 // specName names a stack for the report: the calc spec when one matches,
 // else the decoded layers.
 func (a *Analyzer) specName(s Stack, overhead int) string {
-	if spec := tunnelSpec(s, overhead); spec != "" {
+	if spec := a.cachedSpec(s, overhead); spec != "" {
 		return spec
 	}
 	return s.String()
