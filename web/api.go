@@ -12,6 +12,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/mtukit/mtukit/advise"
 	"github.com/mtukit/mtukit/capture"
@@ -150,7 +151,39 @@ func calcReport(q url.Values) (*advise.Report, *paramError) {
 	return r, nil
 }
 
+// calcCache holds encoded calc reports by raw query: a report is a pure
+// function of its query, and encoding it is most of a request's cost. It is
+// bounded by bytes and starts over when full.
+type calcCache struct {
+	mu    sync.RWMutex
+	m     map[string][]byte
+	bytes int
+}
+
+const calcCacheBytes = 16 << 20
+
+func (c *calcCache) get(k string) ([]byte, bool) {
+	c.mu.RLock()
+	b, ok := c.m[k]
+	c.mu.RUnlock()
+	return b, ok
+}
+
+func (c *calcCache) put(k string, b []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || c.bytes+len(b)+len(k) > calcCacheBytes {
+		c.m, c.bytes = map[string][]byte{}, 0
+	}
+	c.m[k] = b
+	c.bytes += len(b) + len(k)
+}
+
 func (s *Server) handleCalc(w http.ResponseWriter, r *http.Request) {
+	if b, ok := s.calcCache.get(r.URL.RawQuery); ok {
+		writeJSONBytes(w, b)
+		return
+	}
 	rep, pe := calcReport(r.URL.Query())
 	if pe != nil {
 		writeError(w, http.StatusBadRequest, pe.Msg, pe.Param)
@@ -160,6 +193,9 @@ func (s *Server) handleCalc(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.internal(w, err)
 		return
+	}
+	if len(r.URL.RawQuery) <= 1024 {
+		s.calcCache.put(r.URL.RawQuery, b)
 	}
 	writeJSONBytes(w, b)
 }

@@ -75,6 +75,8 @@ type Server struct {
 	heavyL *limiter
 	log    *log.Logger
 	page   *pageRenderer
+
+	calcCache calcCache
 }
 
 // New returns the handler for cfg.

@@ -99,6 +99,10 @@ func TestCalcAPI(t *testing.T) {
 			if !bytes.Equal(w.Body.Bytes(), want) {
 				t.Errorf("body differs from advise.Calc's report:\n%s\nwant\n%s", w.Body, want)
 			}
+			// The second answer comes from the report cache: the same bytes.
+			if again := get(t, h, "/api/v1/calc?"+tc.query); !bytes.Equal(again.Body.Bytes(), want) {
+				t.Errorf("cached answer differs")
+			}
 		})
 	}
 }
