@@ -200,12 +200,16 @@ func TestBrowser(t *testing.T) {
 	if eval(`String(document.documentElement.scrollWidth > window.innerWidth + 1)`) != "false" {
 		t.Errorf("the page is wider than a 390-pixel phone screen")
 	}
-	if shot, err = chromedp.Run(ctx, chromedp.FullScreenshot(100)); err != nil {
-		t.Fatal(err)
+	// One phone screen at a time: the top, the results, the blueprint.
+	for i, sel := range []string{"header", "#results", "#results .scroll"} {
+		do("scroll", chromedp.ScrollIntoView(chromedp.CSS(sel)))
+		if shot, err = chromedp.Run(ctx, chromedp.CaptureScreenshot()); err != nil {
+			t.Fatal(err)
+		}
+		p = screenshotPath("mtukit-web-phone-dark-" + strconv.Itoa(i+1) + ".png")
+		if err := os.WriteFile(p, shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot: %s", p)
 	}
-	p = screenshotPath("mtukit-web-phone-dark.png")
-	if err := os.WriteFile(p, shot, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s", p)
 }
