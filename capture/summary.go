@@ -46,10 +46,18 @@ func (m *pathMTU) blackhole(lo, hi int, num int64) {
 func (m *pathMTU) flow(f *flow) {
 	for i := range f.d {
 		d := &f.d[i]
-		if d.syn && int(d.opts.MSS) >= lowMSS(f.key.fam) {
-			v := int(d.opts.MSS) + ipTCPHeaders(f.key.fam)
+		if !d.syn {
+			continue
+		}
+		// the MSS as announced, and as a middlebox rewrote it
+		mssv, num := int(d.opts.MSS), d.synNum
+		if x := d.rd(); x.mssOtherSet && x.mssOther > 0 && int(x.mssOther) < mssv {
+			mssv, num = int(x.mssOther), x.mssOtherNum
+		}
+		if mssv >= lowMSS(f.key.fam) {
+			v := mssv + ipTCPHeaders(f.key.fam)
 			if m.mssMTU == 0 || v < m.mssMTU {
-				m.mssMTU, m.mssNum, m.mssFam = v, d.synNum, f.key.fam
+				m.mssMTU, m.mssNum, m.mssFam = v, num, f.key.fam
 			}
 		}
 	}

@@ -1,0 +1,240 @@
+//go:build linux
+
+package capture
+
+import (
+	"bytes"
+	"flag"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mtukit/mtukit/internal/netlab"
+)
+
+// labOut keeps the lab's captures: go test ./capture -run TestLab -labout DIR
+// rebuilds the traces of every scenario (the generator is this file).
+var labOut = flag.String("labout", "", "copy the pcaps the lab tests capture into this directory")
+
+// path is the lab topology of every scenario:
+//
+//	client 10.0.1.1 ---- 10.0.1.2 router 10.0.2.1 ---- 10.0.2.2 server
+//
+// The client's and the server's own links are 1500 bytes, so both announce
+// MSS 1460; the narrow hop is the router's interface toward the client
+// (narrow bytes) or toward the server (serverMTU), as a scenario asks.
+type path struct {
+	lab          *netlab.Lab
+	c, r, s      *netlab.Host
+	cr, rs       *netlab.Link
+	server, cli  netip.Addr
+	narrowToCli  int
+	narrowToSrv  int
+	keepOffloads bool
+}
+
+func newPath(t *testing.T, toClient, toServer int, keepOffloads bool) *path {
+	t.Helper()
+	netlab.Require(t, "tcpdump", "nft", "ping")
+	lab := netlab.New(t)
+	p := &path{lab: lab, c: lab.Host("client"), r: lab.Host("router"), s: lab.Host("server"),
+		server: netip.MustParseAddr("10.0.2.2"), cli: netip.MustParseAddr("10.0.1.1"), narrowToCli: toClient, narrowToSrv: toServer}
+	p.cr = lab.Link(p.c, p.r, netlab.LinkOpts{AddrA: "10.0.1.1/24", AddrB: "10.0.1.2/24"})
+	p.rs = lab.Link(p.r, p.s, netlab.LinkOpts{AddrA: "10.0.2.1/24", AddrB: "10.0.2.2/24", KeepOffloads: keepOffloads})
+	p.r.Forwarding(true)
+	p.c.Route("default", "10.0.1.2")
+	p.s.Route("default", "10.0.2.1")
+	if toClient > 0 {
+		p.r.SetMTU(p.cr.IfB, toClient) // asymmetric: the client's own side stays 1500
+	}
+	if toServer > 0 {
+		p.r.SetMTU(p.rs.IfA, toServer)
+		p.s.SetMTU(p.rs.IfB, toServer)
+	}
+	// classic PMTUD, no probing of its own: what the capture must explain
+	p.s.Sysctl("net.ipv4.tcp_mtu_probing", "0")
+	return p
+}
+
+// download runs a download over a real TCP connection: the client sends a
+// 100-byte request, the server a 200-byte header (which any path carries)
+// and then body bytes; the client reads for at most wait.
+func (p *path) download(t *testing.T, body int, wait time.Duration) (got int) {
+	t.Helper()
+	c, s, err := netlab.TCPPair(p.c, p.s, p.server, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	defer s.Close()
+	if _, err := c.Write(make([]byte, 100)); err != nil {
+		t.Fatal(err)
+	}
+	s.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if _, err := io.ReadFull(s, make([]byte, 100)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Write(make([]byte, 200)); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if _, err := io.ReadFull(c, make([]byte, 200)); err != nil {
+		t.Fatalf("the 200-byte header did not arrive: %v", err)
+	}
+	go s.Write(make([]byte, body)) // returns when the data is queued or the socket closes
+	c.SetReadDeadline(time.Now().Add(wait))
+	n, _ := io.ReadFull(c, make([]byte, body))
+	return n
+}
+
+// analyzeLab stops the capture, keeps it when asked, and analyzes it.
+func analyzeLab(t *testing.T, cap *netlab.Capture, name string) *Report {
+	t.Helper()
+	if _, err := cap.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(cap.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *labOut != "" {
+		if err := os.WriteFile(filepath.Join(*labOut, name+".pcap"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := Analyze(bytes.NewReader(b), Options{Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// wantCodes checks that the report has exactly these finding codes (any
+// order, with repeats).
+func wantCodes(t *testing.T, r *Report, want ...string) {
+	t.Helper()
+	got := codes(r)
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("findings %v, want %v\n%s", got, want, text(r))
+	}
+}
+
+// TestLabBlackhole: a download through a router whose next link is 1400
+// bytes and which drops its own ICMP fragmentation-needed. The server's
+// 1500-byte segments vanish; its 200-byte header got through.
+func TestLabBlackhole(t *testing.T) {
+	p := newPath(t, 1400, 0, false)
+	p.r.DropPTB()
+	cap := p.s.Capture(p.rs.IfB, "tcp or icmp", "")
+	got := p.download(t, 64<<10, 3500*time.Millisecond)
+	r := analyzeLab(t, cap, "lab-blackhole")
+	if got != 0 {
+		t.Errorf("the client received %d body bytes through a black hole", got)
+	}
+	wantCodes(t, r, CodeBlackhole)
+	f := find(r, CodeBlackhole)
+	if f == nil {
+		return
+	}
+	if !strings.HasPrefix(f.Flow, "10.0.2.2:") || f.Count < 3 {
+		t.Errorf("flow %q count %d: want the server's segments sent at least 3 times", f.Flow, f.Count)
+	}
+	// the kernel's own numbers: the server's link is 1500, so its
+	// full-size packets are 1500 bytes, and the 200-byte header with
+	// timestamps made a 252-byte packet
+	if r.Summary.PathMTUMax != 1499 || r.Summary.PathMTUMin != 252 {
+		t.Errorf("path MTU bounds %d..%d, want 252..1499", r.Summary.PathMTUMin, r.Summary.PathMTUMax)
+	}
+}
+
+// TestLabPTB: the same path with ICMP delivered: the server learns the
+// 1400-byte path MTU and its segments shrink; the download completes.
+func TestLabPTB(t *testing.T) {
+	p := newPath(t, 1400, 0, false)
+	cap := p.s.Capture(p.rs.IfB, "tcp or icmp", "")
+	body := 64 << 10
+	if got := p.download(t, body, 5*time.Second); got != body {
+		t.Fatalf("the client received %d of %d bytes", got, body)
+	}
+	r := analyzeLab(t, cap, "lab-ptb")
+	wantCodes(t, r, CodePTB)
+	f := find(r, CodePTB)
+	if f == nil {
+		return
+	}
+	if f.MTU != 1400 || !strings.Contains(f.Detail, "shrank") || !strings.HasPrefix(f.Flow, "10.0.2.2:") {
+		t.Errorf("ptb %+v: want MTU 1400, the server shrinking", f)
+	}
+	if r.Summary.PathMTU != 1400 || r.Summary.ClampIPv4 != 1360 {
+		t.Errorf("summary path MTU %d clamp %d, want 1400 and 1360", r.Summary.PathMTU, r.Summary.ClampIPv4)
+	}
+}
+
+// TestLabMSSClamp: the router drops its ICMP as in the black hole, but
+// clamps the MSS of every SYN to 1360; a capture on the router (-i any)
+// sees each SYN before and after the clamp, and the download completes.
+func TestLabMSSClamp(t *testing.T) {
+	p := newPath(t, 1400, 0, false)
+	p.r.DropPTB()
+	p.r.NftRule(netlab.Forward, "tcp flags & (syn | rst) == syn tcp option maxseg size set 1360")
+	cap := p.r.Capture("any", "tcp or icmp", "")
+	body := 64 << 10
+	if got := p.download(t, body, 5*time.Second); got != body {
+		t.Fatalf("the client received %d of %d bytes through the clamp", got, body)
+	}
+	r := analyzeLab(t, cap, "lab-mss-clamp")
+	// both SYNs are clamped: the client's and the server's
+	wantCodes(t, r, CodeMSSClamped, CodeMSSClamped)
+	for _, f := range r.Findings {
+		if f.MSS != 1360 || f.MTU != 1400 || !strings.Contains(f.Title, "from 1460 to 1360") {
+			t.Errorf("finding %+v: want MSS 1460 rewritten to 1360", f)
+		}
+	}
+	if r.Summary.PathMTU != 1400 || r.Summary.ClampIPv4 != 1360 {
+		t.Errorf("summary path MTU %d clamp %d, want 1400 (the clamp) and 1360", r.Summary.PathMTU, r.Summary.ClampIPv4)
+	}
+}
+
+// TestLabFragmentation: pings of 3000 bytes without DF across a router
+// whose link to the server is 1400 bytes: the client cuts them to its own
+// 1500, the router again to 1400 (fragments of 1396 bytes: 20 + 172*8), the
+// server cuts its replies to 1400 itself.
+func TestLabFragmentation(t *testing.T) {
+	p := newPath(t, 0, 1400, false)
+	cap := p.s.Capture(p.rs.IfB, "icmp or udp or (ip[6:2] & 0x3fff != 0)", "")
+	if err := p.c.Ping("10.0.2.2", 3, 3000, "-M", "dont", "-i", "0.2"); err != nil {
+		t.Fatal(err)
+	}
+	r := analyzeLab(t, cap, "lab-fragmentation")
+	wantCodes(t, r, CodeFragmentation, CodeFragmentation)
+	for _, f := range r.Findings {
+		if f.MTU != 1396 || !strings.Contains(f.Detail, "1396 to 1403") {
+			t.Errorf("finding %s %q: want fragments of 1396 bytes (MTU 1396..1403)", f.Flow, f.Detail)
+		}
+	}
+}
+
+// TestLabOffload: a download captured on a server whose interface keeps
+// TSO/GSO: tcpdump sees super-packets larger than the link, which are
+// offload artifacts, not MSS violations.
+func TestLabOffload(t *testing.T) {
+	p := newPath(t, 0, 0, true)
+	p.s.MustRun("ethtool", "-K", p.rs.IfB, "tso", "on", "gso", "on", "tx", "on", "sg", "on")
+	cap := p.s.Capture(p.rs.IfB, "tcp", "")
+	body := 1 << 20
+	if got := p.download(t, body, 5*time.Second); got != body {
+		t.Fatalf("the client received %d of %d bytes", got, body)
+	}
+	r := analyzeLab(t, cap, "lab-offload")
+	wantCodes(t, r, CodeOffload)
+	if f := find(r, CodeOffload); f != nil && (!strings.HasPrefix(f.Flow, "10.0.2.2:") || r.Summary.LargestPacket <= 1500) {
+		t.Errorf("offload on %q, largest packet %d: want the server's super-packets", f.Flow, r.Summary.LargestPacket)
+	}
+}
