@@ -15,7 +15,7 @@ import (
 func FuzzStrategies(f *testing.F) {
 	// Seeds: strategy index, min/max bytes, then events.
 	f.Add([]byte{0, 0, 10, 255, 1, 1, 1, 1, 2, 2, 2, 3, 9, 9})          // mtukit: acks then losses
-	f.Add([]byte{4, 1, 200, 0, 3, 0, 3, 0x80, 3, 0x40, 2, 2, 2})         // rfc8899 with PTBs
+	f.Add([]byte{4, 1, 200, 0, 3, 0, 3, 0x80, 3, 0x40, 2, 2, 2})        // rfc8899 with PTBs
 	f.Add([]byte{9, 2, 3, 4, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 4, 4}) // quic-go alternating, traffic loss
 	f.Add([]byte{6, 0, 0, 5, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2})             // linux-sctp: everything lost
 	f.Add([]byte{5, 3, 1, 1, 3, 0xff, 3, 0x00, 1, 3, 0x10})             // freebsd-sctp, odd PTBs
