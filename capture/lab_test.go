@@ -44,11 +44,13 @@ func newPath(t *testing.T, toClient, toServer int, keepOffloads bool) *path {
 	lab := netlab.New(t)
 	p := &path{lab: lab, c: lab.Host("client"), r: lab.Host("router"), s: lab.Host("server"),
 		server: netip.MustParseAddr("10.0.2.2"), cli: netip.MustParseAddr("10.0.1.1"), narrowToCli: toClient, narrowToSrv: toServer}
-	p.cr = lab.Link(p.c, p.r, netlab.LinkOpts{AddrA: "10.0.1.1/24", AddrB: "10.0.1.2/24"})
-	p.rs = lab.Link(p.r, p.s, netlab.LinkOpts{AddrA: "10.0.2.1/24", AddrB: "10.0.2.2/24", KeepOffloads: keepOffloads})
+	p.cr = lab.Link(p.c, p.r, netlab.LinkOpts{AddrA: "10.0.1.1/24", AddrB: "10.0.1.2/24", Addr6A: "fd00:1::1/64", Addr6B: "fd00:1::2/64"})
+	p.rs = lab.Link(p.r, p.s, netlab.LinkOpts{AddrA: "10.0.2.1/24", AddrB: "10.0.2.2/24", Addr6A: "fd00:2::1/64", Addr6B: "fd00:2::2/64", KeepOffloads: keepOffloads})
 	p.r.Forwarding(true)
 	p.c.Route("default", "10.0.1.2")
 	p.s.Route("default", "10.0.2.1")
+	p.c.Route("default", "fd00:1::2")
+	p.s.Route("default", "fd00:2::1")
 	if toClient > 0 {
 		p.r.SetMTU(p.cr.IfB, toClient) // asymmetric: the client's own side stays 1500
 	}
@@ -65,8 +67,12 @@ func newPath(t *testing.T, toClient, toServer int, keepOffloads bool) *path {
 // 100-byte request, the server a 200-byte header (which any path carries)
 // and then body bytes; the client reads for at most wait.
 func (p *path) download(t *testing.T, body int, wait time.Duration) (got int) {
+	return p.downloadFrom(t, p.server, body, wait)
+}
+
+func (p *path) downloadFrom(t *testing.T, server netip.Addr, body int, wait time.Duration) (got int) {
 	t.Helper()
-	c, s, err := netlab.TCPPair(p.c, p.s, p.server, 5*time.Second)
+	c, s, err := netlab.TCPPair(p.c, p.s, server, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,53 +133,66 @@ func wantCodes(t *testing.T, r *Report, want ...string) {
 }
 
 // TestLabBlackhole: a download through a router whose next link is 1400
-// bytes and which drops its own ICMP fragmentation-needed. The server's
-// 1500-byte segments vanish; its 200-byte header got through.
+// bytes and which drops its own ICMP fragmentation-needed (ICMPv6
+// packet-too-big). The server's 1500-byte segments vanish; its 200-byte
+// header got through.
 func TestLabBlackhole(t *testing.T) {
-	p := newPath(t, 1400, 0, false)
-	p.r.DropPTB()
-	cap := p.s.Capture(p.rs.IfB, "tcp or icmp", "")
-	got := p.download(t, 64<<10, 3500*time.Millisecond)
-	r := analyzeLab(t, cap, "lab-blackhole")
-	if got != 0 {
-		t.Errorf("the client received %d body bytes through a black hole", got)
-	}
-	wantCodes(t, r, CodeBlackhole)
-	f := find(r, CodeBlackhole)
-	if f == nil {
-		return
-	}
-	if !strings.HasPrefix(f.Flow, "10.0.2.2:") || f.Count < 3 {
-		t.Errorf("flow %q count %d: want the server's segments sent at least 3 times", f.Flow, f.Count)
-	}
-	// the kernel's own numbers: the server's link is 1500, so its
-	// full-size packets are 1500 bytes, and the 200-byte header with
-	// timestamps made a 252-byte packet
-	if r.Summary.PathMTUMax != 1499 || r.Summary.PathMTUMin != 252 {
-		t.Errorf("path MTU bounds %d..%d, want 252..1499", r.Summary.PathMTUMin, r.Summary.PathMTUMax)
+	for _, tc := range []struct {
+		fam    string
+		server string
+		hdr    int // IP + TCP with timestamps
+	}{{"ipv4", "10.0.2.2", 20 + 32}, {"ipv6", "fd00:2::2", 40 + 32}} {
+		t.Run(tc.fam, func(t *testing.T) {
+			p := newPath(t, 1400, 0, false)
+			p.r.DropPTB()
+			cap := p.s.Capture(p.rs.IfB, "tcp or icmp or icmp6", "")
+			got := p.downloadFrom(t, netip.MustParseAddr(tc.server), 64<<10, 3500*time.Millisecond)
+			r := analyzeLab(t, cap, "lab-blackhole-"+tc.fam)
+			if got != 0 {
+				t.Errorf("the client received %d body bytes through a black hole", got)
+			}
+			wantCodes(t, r, CodeBlackhole)
+			f := find(r, CodeBlackhole)
+			if f == nil {
+				return
+			}
+			if !strings.Contains(f.Flow, tc.server) || strings.Index(f.Flow, tc.server) > 1 || f.Count < 3 {
+				t.Errorf("flow %q count %d: want the server's segments sent at least 3 times", f.Flow, f.Count)
+			}
+			// the kernel's own numbers: the server's link is 1500, so its
+			// full-size packets are 1500 bytes, and the 200-byte header
+			// with timestamps made a 252-byte (IPv6: 272-byte) packet
+			if r.Summary.PathMTUMax != 1499 || r.Summary.PathMTUMin != 200+tc.hdr {
+				t.Errorf("path MTU bounds %d..%d, want %d..1499", r.Summary.PathMTUMin, r.Summary.PathMTUMax, 200+tc.hdr)
+			}
+		})
 	}
 }
 
 // TestLabPTB: the same path with ICMP delivered: the server learns the
 // 1400-byte path MTU and its segments shrink; the download completes.
 func TestLabPTB(t *testing.T) {
-	p := newPath(t, 1400, 0, false)
-	cap := p.s.Capture(p.rs.IfB, "tcp or icmp", "")
-	body := 64 << 10
-	if got := p.download(t, body, 5*time.Second); got != body {
-		t.Fatalf("the client received %d of %d bytes", got, body)
-	}
-	r := analyzeLab(t, cap, "lab-ptb")
-	wantCodes(t, r, CodePTB)
-	f := find(r, CodePTB)
-	if f == nil {
-		return
-	}
-	if f.MTU != 1400 || !strings.Contains(f.Detail, "shrank") || !strings.HasPrefix(f.Flow, "10.0.2.2:") {
-		t.Errorf("ptb %+v: want MTU 1400, the server shrinking", f)
-	}
-	if r.Summary.PathMTU != 1400 || r.Summary.ClampIPv4 != 1360 {
-		t.Errorf("summary path MTU %d clamp %d, want 1400 and 1360", r.Summary.PathMTU, r.Summary.ClampIPv4)
+	for _, tc := range []struct{ fam, server string }{{"ipv4", "10.0.2.2"}, {"ipv6", "fd00:2::2"}} {
+		t.Run(tc.fam, func(t *testing.T) {
+			p := newPath(t, 1400, 0, false)
+			cap := p.s.Capture(p.rs.IfB, "tcp or icmp or icmp6", "")
+			body := 64 << 10
+			if got := p.downloadFrom(t, netip.MustParseAddr(tc.server), body, 5*time.Second); got != body {
+				t.Fatalf("the client received %d of %d bytes", got, body)
+			}
+			r := analyzeLab(t, cap, "lab-ptb-"+tc.fam)
+			wantCodes(t, r, CodePTB)
+			f := find(r, CodePTB)
+			if f == nil {
+				return
+			}
+			if f.MTU != 1400 || !strings.Contains(f.Detail, "shrank") || strings.Index(f.Flow, tc.server) > 1 {
+				t.Errorf("ptb %+v: want MTU 1400, the server shrinking", f)
+			}
+			if r.Summary.PathMTU != 1400 || r.Summary.ClampIPv4 != 1360 || r.Summary.ClampIPv6 != 1340 {
+				t.Errorf("summary path MTU %d clamp %d/%d, want 1400 and 1360/1340", r.Summary.PathMTU, r.Summary.ClampIPv4, r.Summary.ClampIPv6)
+			}
+		})
 	}
 }
 
