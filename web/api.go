@@ -230,6 +230,40 @@ func (s *Server) internal(w http.ResponseWriter, err error) {
 var tputParams = []string{"stack", "mtu", "family", "tcp-options", "rtt", "loss", "window", "wscale", "rate", "mss",
 	"model", "ack-every", "mathis-c", "rto", "framing", "pmtu", "tunnel", "too-big", "transfer", "detect", "fallback-mss"}
 
+// simParams are `mtukit sim`'s flags that the API passes through: all but
+// --plot (a file), --json (always on) and --workers (the server runs each
+// simulation on one worker; sim's numbers do not depend on the count).
+var simParams = []string{"strategy", "step", "tunnel", "pmtu", "min", "max", "loss", "ber", "icmp", "forge", "forge-mtu",
+	"change-after", "change-to", "rtt", "pto", "max-probes", "parallel", "epsilon", "loss-prior", "threshold",
+	"retry-factor", "trials", "seed", "exact"}
+
+// Simulations are bounded so that one answers in well under a second:
+// the API's default is simDefaultTrials Monte Carlo searches per row (the
+// CLI's is 20000), and at most simMaxTrials.
+const (
+	simDefaultTrials = 2000
+	simMaxTrials     = 20000
+)
+
+// simArgs checks the API's bound on trials and adds the server's defaults.
+func simArgs(q url.Values) ([]string, *paramError) {
+	extra := []string{"--workers=1"}
+	if _, ok := q["trials"]; !ok {
+		return append(extra, "--trials="+strconv.Itoa(simDefaultTrials)), nil
+	}
+	n, pe := intParam(q, "trials", 0)
+	if pe != nil {
+		return nil, pe
+	}
+	if n > simMaxTrials {
+		return nil, perr("trials", "trials %d: the server runs at most %d per row (use mtukit sim for more)", n, simMaxTrials)
+	}
+	return extra, nil
+}
+
+// errTooSlow is a heavy job that ran out of time.
+var errTooSlow = errors.New("too slow")
+
 // runJSON runs `mtukit <cmd> --json` with the query parameters as flags and
 // returns its stdout; bad input comes back as a paramError naming the flag.
 func (s *Server) runJSON(ctx context.Context, cmd string, q url.Values, known []string) ([]byte, *paramError, error) {
@@ -240,6 +274,13 @@ func (s *Server) runJSON(ctx context.Context, cmd string, q url.Values, known []
 		return nil, pe, nil
 	}
 	args := []string{cmd, "--json"}
+	if cmd == "sim" {
+		extra, pe := simArgs(q)
+		if pe != nil {
+			return nil, pe, nil
+		}
+		args = append(args, extra...)
+	}
 	for _, k := range known {
 		v, pe := single(q, k, "")
 		if pe != nil {
@@ -253,6 +294,9 @@ func (s *Server) runJSON(ctx context.Context, cmd string, q url.Values, known []
 	defer cancel()
 	var out, errb bytes.Buffer
 	code := s.cfg.Run(ctx, args, strings.NewReader(""), &out, &errb)
+	if code != 0 && ctx.Err() != nil {
+		return nil, nil, errTooSlow
+	}
 	switch code {
 	case 0:
 		return out.Bytes(), nil, nil
@@ -281,7 +325,18 @@ func cliParamError(line string, known []string) *paramError {
 		}
 		return pe
 	}
-	if strings.HasPrefix(msg, "--") {
+	if !strings.HasPrefix(msg, "--") {
+		// "loss 3 out of range [0, 1]": the flag named without dashes.
+		name, _, _ := strings.Cut(msg, " ")
+		name = strings.TrimSuffix(name, ":")
+		for _, k := range known {
+			if k == name {
+				pe.Param = name
+			}
+		}
+		return pe
+	}
+	{
 		name := msg[2:]
 		if i := strings.IndexAny(name, " :="); i >= 0 {
 			name = name[:i]
@@ -300,6 +355,10 @@ func (s *Server) handleTput(w http.ResponseWriter, r *http.Request) {
 	s.heavyJSON(w, r, "tput", tputParams)
 }
 
+func (s *Server) handleSim(w http.ResponseWriter, r *http.Request) {
+	s.heavyJSON(w, r, "sim", simParams)
+}
+
 // heavyJSON runs a CLI command under the heavy-work semaphore and answers
 // with its JSON.
 func (s *Server) heavyJSON(w http.ResponseWriter, r *http.Request, cmd string, known []string) {
@@ -312,6 +371,8 @@ func (s *Server) heavyJSON(w http.ResponseWriter, r *http.Request, cmd string, k
 	switch {
 	case pe != nil:
 		writeError(w, http.StatusBadRequest, pe.Msg, pe.Param)
+	case errors.Is(err, errTooSlow):
+		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("%s took longer than the server's %v limit: ask for less (fewer trials, strategies or tunnels)", cmd, s.cfg.HeavyTimeout), "")
 	case err != nil:
 		s.internal(w, err)
 	default:

@@ -167,6 +167,12 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("tput recommends %q, want calc's clamp %d", got, want.MSS.IPv4)
 	}
 
+	// The path MTU search table is there, for the stack's tunnel MTU.
+	do("sim", waitFor(`document.getElementById('sim-best') !== null`))
+	if got := eval(`document.querySelector('#sim p').textContent`); !strings.Contains(got, "true path MTU of "+strconv.Itoa(want.TunnelMTU)+" ") {
+		t.Errorf("sim section: %q", got)
+	}
+
 	// Upload a capture and see its finding.
 	abs, err := filepath.Abs(testCapture)
 	if err != nil {

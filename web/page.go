@@ -10,11 +10,13 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/mtukit/mtukit/advise"
 	"github.com/mtukit/mtukit/capture"
 	"github.com/mtukit/mtukit/encap"
+	"github.com/mtukit/mtukit/plpmtud/sim"
 	"github.com/mtukit/mtukit/tput"
 	"github.com/mtukit/mtukit/tput/chart"
 )
@@ -39,6 +41,8 @@ func newPageRenderer(s *Server) *pageRenderer {
 			return fmt.Sprintf("%.1f Mbit/s", r.Mbps())
 		},
 		"inc": func(i int) int { return i + 1 },
+		"f1":  func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
+		"f3":  func(v float64) string { return strconv.FormatFloat(v, 'f', 3, 64) },
 	}
 	t := template.Must(template.New("").Funcs(funcs).ParseFS(assets, "assets/*.tmpl"))
 	static, err := fs.Sub(assets, "assets/static")
@@ -62,13 +66,13 @@ var presets = []preset{{"Ethernet", 1500}, {"PPPoE", 1492}, {"Jumbo", 9000}, {"L
 
 // formView holds the page's inputs as the user gave them.
 type formView struct {
-	Stack, MTU, Family, TCP string
-	RTT, Loss, Window, Rate string
+	Stack, MTU, Family, TCP       string
+	RTT, Loss, Window, Rate, ICMP string
 }
 
 func formFrom(q url.Values) formView {
 	f := formView{Stack: q.Get("stack"), MTU: q.Get("mtu"), Family: q.Get("family"), TCP: q.Get("tcp-options"),
-		RTT: q.Get("rtt"), Loss: q.Get("loss"), Window: q.Get("window"), Rate: q.Get("rate")}
+		RTT: q.Get("rtt"), Loss: q.Get("loss"), Window: q.Get("window"), Rate: q.Get("rate"), ICMP: q.Get("icmp")}
 	if f.MTU == "" {
 		f.MTU = "1500"
 	}
@@ -86,6 +90,9 @@ func formFrom(q url.Values) formView {
 	}
 	if f.Rate == "" {
 		f.Rate = "1G"
+	}
+	if f.ICMP == "" {
+		f.ICMP = "0"
 	}
 	return f
 }
@@ -112,6 +119,7 @@ type pageView struct {
 	Builder   builderView
 	Calc      calcView
 	Tput      *tputView
+	Sim       *simView
 	HasTput   bool
 	MaxUpload string
 }
@@ -284,6 +292,7 @@ func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
 	v := pageView{Form: f, Presets: presets, Catalog: s.page.catalog, Builder: s.page.builder(f.Stack),
 		Calc: s.page.calc(f), HasTput: s.cfg.Run != nil, MaxUpload: humanBytes(s.cfg.MaxUpload)}
 	v.Tput = s.tputView(r, f)
+	v.Sim = s.simView(r, f)
 	s.render(w, "page.tmpl", v)
 }
 
@@ -304,6 +313,68 @@ func (s *Server) handleCalcFragment(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleTputFragment(w http.ResponseWriter, r *http.Request) {
 	f := formFrom(r.URL.Query())
 	s.render(w, "tput", pageView{Form: f, Tput: s.tputView(r, f), HasTput: s.cfg.Run != nil})
+}
+
+// simReport is the part of `mtukit sim --json` the page shows, decoded
+// into sim's own types.
+type simReport struct {
+	Results         []sim.Summary        `json:"results"`
+	Recommendations []sim.Recommendation `json:"recommendations"`
+}
+
+type simView struct {
+	Err, Param string
+	PMTU, Max  int
+	R          *simReport
+}
+
+// simView runs the sim comparison for the page's stack: the true path MTU
+// is calc's tunnel MTU, searched between 1200 (or less, when the tunnel
+// MTU is smaller) and the link MTU, with the page's RTT and loss.
+func (s *Server) simView(r *http.Request, f formView) *simView {
+	if s.cfg.Run == nil {
+		return nil
+	}
+	rep, pe := calcReport(f.calcQuery())
+	if pe != nil {
+		return &simView{Err: "fix the stack first: " + pe.Msg, Param: pe.Param}
+	}
+	lo := min(1200, rep.TunnelMTU)
+	q := url.Values{"pmtu": {strconv.Itoa(rep.TunnelMTU)}, "min": {strconv.Itoa(lo)}, "max": {strconv.Itoa(rep.LinkMTU)}}
+	for k, v := range map[string]string{"rtt": f.RTT, "loss": f.Loss, "icmp": f.ICMP} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	v := &simView{PMTU: rep.TunnelMTU, Max: rep.LinkMTU}
+	if !s.acquire(r.Context()) {
+		v.Err = "server busy: too many simulations running, retry shortly"
+		return v
+	}
+	defer s.release()
+	b, pe, err := s.runJSON(r.Context(), "sim", q, simParams)
+	switch {
+	case pe != nil:
+		v.Err, v.Param = pe.Msg, pe.Param
+		return v
+	case err != nil:
+		s.log.Printf("web: %v", err)
+		v.Err = "the simulation failed"
+		return v
+	}
+	var sr simReport
+	if err := json.Unmarshal(b, &sr); err != nil {
+		s.log.Printf("web: sim JSON: %v", err)
+		v.Err = "internal error"
+		return v
+	}
+	v.R = &sr
+	return v
+}
+
+func (s *Server) handleSimFragment(w http.ResponseWriter, r *http.Request) {
+	f := formFrom(r.URL.Query())
+	s.render(w, "sim", pageView{Form: f, Sim: s.simView(r, f), HasTput: s.cfg.Run != nil})
 }
 
 type analyzeView struct {

@@ -23,6 +23,8 @@ type Runner func(ctx context.Context, args []string, stdin io.Reader, stdout, st
 // Config tunes the handler and the server. Start from DefaultConfig.
 type Config struct {
 	// Run is the CLI; nil turns off the endpoints that need it (tput, sim).
+	// It must honour its context: heavy jobs are cancelled after
+	// HeavyTimeout.
 	Run Runner
 	// MaxUpload bounds a capture upload in bytes.
 	MaxUpload int64
@@ -120,6 +122,8 @@ func (s *Server) routes() {
 	m.HandleFunc("/api/v1/calc", s.only("GET", s.handleCalc))
 	m.HandleFunc("/api/v1/catalog", s.only("GET", s.handleCatalog))
 	m.HandleFunc("/api/v1/tput", s.only("GET", s.handleTput))
+	m.HandleFunc("/api/v1/sim", s.only("GET", s.handleSim))
+	m.HandleFunc("/sim/fragment", s.only("GET", s.handleSimFragment))
 	m.HandleFunc("/api/v1/analyze", s.only("POST", s.handleAnalyze))
 	m.HandleFunc("/api/v1/openapi.json", s.only("GET", s.handleOpenAPI))
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -134,6 +134,12 @@ func TestAPIErrors(t *testing.T) {
 		{"tput bad stack", "GET", "/api/v1/tput?stack=nope", 400, "stack", `unknown layer "nope"`},
 		{"tput plot refused", "GET", "/api/v1/tput?plot=/tmp/x.svg", 400, "plot", `unknown parameter "plot"`},
 		{"tput bad rtt", "GET", "/api/v1/tput?rtt=fast", 400, "rtt", "rtt"},
+		{"sim bad loss", "GET", "/api/v1/sim?loss=3", 400, "loss", "loss 3"},
+		{"sim bad strategy", "GET", "/api/v1/sim?strategy=nope", 400, "strategy", `unknown strategy "nope"`},
+		{"sim too many trials", "GET", "/api/v1/sim?trials=20001", 400, "trials", "at most 20000"},
+		{"sim trials not a number", "GET", "/api/v1/sim?trials=many", 400, "trials", `trials "many"`},
+		{"sim workers are the server's", "GET", "/api/v1/sim?workers=8", 400, "workers", "unknown parameter"},
+		{"sim plot refused", "GET", "/api/v1/sim?plot=x.svg", 400, "plot", "unknown parameter"},
 		{"analyze empty body", "POST", "/api/v1/analyze", 400, "file", "upload"},
 		{"analyze garbage", "POST", "/api/v1/analyze?name=junk.pcap", 400, "file", "junk.pcap"},
 		{"analyze bad flows", "POST", "/api/v1/analyze?flows=maybe", 400, "flows", "flows"},
@@ -187,7 +193,7 @@ func TestHealthCatalogOpenAPI(t *testing.T) {
 			}
 		}
 	}
-	for _, p := range []string{"/api/v1/calc", "/api/v1/catalog", "/api/v1/tput", "/api/v1/analyze", "/healthz"} {
+	for _, p := range []string{"/api/v1/calc", "/api/v1/catalog", "/api/v1/tput", "/api/v1/sim", "/api/v1/analyze", "/healthz"} {
 		if spec.Paths[p] == nil {
 			t.Errorf("%s is not in openapi.json", p)
 		}
@@ -452,6 +458,41 @@ func TestTputAPI(t *testing.T) {
 	w = get(t, web.New(cfg), "/api/v1/tput")
 	if w.Code != 500 {
 		t.Errorf("tput without runner: %d", w.Code)
+	}
+}
+
+// A heavy job that overruns HeavyTimeout is cancelled and answered 503.
+func TestHeavyTimeout(t *testing.T) {
+	cfg := testConfig()
+	cfg.HeavyTimeout = time.Nanosecond
+	w := get(t, web.New(cfg), "/api/v1/sim?exact=true")
+	if w.Code != 503 || !strings.Contains(decodeError(t, w).Error, "longer than") {
+		t.Errorf("sim past its time limit: %d %s", w.Code, w.Body)
+	}
+}
+
+func TestSimPage(t *testing.T) {
+	h := web.New(testConfig())
+	spec := "pppoe/esp(aes-gcm-16)/gre"
+	r, err := advise.Calc(advise.Options{Stack: spec, LinkMTU: 1500, Family: encap.IPv4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := get(t, h, "/sim/fragment?loss=0.01&stack="+url.QueryEscape(spec)).Body.String()
+	// The true path MTU is calc's tunnel MTU; every strategy has a row.
+	if !strings.Contains(body, "true path MTU of "+strconv.Itoa(r.TunnelMTU)+" ") || !strings.Contains(body, `id="sim-best"`) {
+		t.Errorf("sim fragment: %s", body)
+	}
+	for _, s := range []string{"mtukit", "binary", "linear", "hybrid", "rfc8899", "linux-tcp", "quic-go"} {
+		if !strings.Contains(body, `<tr data-strategy="`+s+`">`) {
+			t.Errorf("no row for %s", s)
+		}
+	}
+	if body := get(t, h, "/sim/fragment?loss=2").Body.String(); !strings.Contains(body, `data-param="loss"`) {
+		t.Errorf("bad loss: %s", body)
+	}
+	if body := get(t, h, "/sim/fragment?stack=nope").Body.String(); !strings.Contains(body, `data-param="stack"`) {
+		t.Errorf("bad stack: %s", body)
 	}
 }
 

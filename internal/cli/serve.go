@@ -26,20 +26,22 @@ func init() {
 		def := web.DefaultConfig()
 		c := &cobra.Command{
 			Use:   "serve",
-			Short: "Serve the web page and the JSON API (calc, tput, analyze)",
+			Short: "Serve the web page and the JSON API (calc, tput, sim, analyze)",
 			Long: `serve runs mtukit's web page and its JSON API from this binary: every asset is
 embedded, nothing loads from elsewhere, and no endpoint sends packets.
 
   GET  /                      the page (?stack=...&mtu=... renders those results)
   GET  /api/v1/calc           what calc --json prints (stack, mtu, packet, tcp-options, family, interface, physical)
   GET  /api/v1/tput           what tput --json prints (tput's flags as parameters, except --plot)
+  GET  /api/v1/sim            what sim --json prints (sim's flags except --plot and --workers;
+                              2000 trials per row unless given, at most 20000)
   POST /api/v1/analyze        what analyze --json prints for the uploaded capture (multipart field "file" or raw body)
   GET  /api/v1/catalog        every layer and argument (calc --list --json)
   GET  /api/v1/openapi.json   the API's description
   GET  /healthz
 
 It listens on loopback by default; put it behind a reverse proxy with TLS before
-exposing it. Heavy work (tput, analyze) runs on a bounded number of slots, each
+exposing it. Heavy work (tput, sim, analyze) runs on a bounded number of slots, each
 client has a token-bucket rate limit, and slow or oversized requests are cut off.`,
 			Example: `  mtukit serve
   mtukit serve --listen :8080 --rate-limit 50
@@ -50,9 +52,9 @@ client has a token-bucket rate limit, and slow or oversized requests are cut off
 		f := c.Flags()
 		f.StringVar(&o.listen, "listen", "127.0.0.1:8080", "address to listen on (host:port)")
 		f.Float64Var(&o.rate, "rate-limit", def.Rate, "requests per second per client, bursts of twice that (0: no limit)")
-		f.Float64Var(&o.heavyRate, "heavy-rate-limit", def.HeavyRate, "tput/analyze requests per second per client, bursts of 5x (0: no limit)")
+		f.Float64Var(&o.heavyRate, "heavy-rate-limit", def.HeavyRate, "tput/sim/analyze requests per second per client, bursts of 5x (0: no limit)")
 		f.Int64Var(&o.maxUpload, "max-upload", def.MaxUpload, "largest capture upload in bytes")
-		f.IntVar(&o.maxHeavy, "max-jobs", def.MaxHeavy, "tput/analyze jobs running at once")
+		f.IntVar(&o.maxHeavy, "max-jobs", def.MaxHeavy, "tput/sim/analyze jobs running at once")
 		f.IntVar(&o.conns, "max-conns-per-client", def.ConnsPerClient, "open connections per client address")
 		return c
 	})

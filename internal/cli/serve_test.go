@@ -62,9 +62,19 @@ func TestServeAPIMatchesCLI(t *testing.T) {
 		{"tput uncertain", "tput", []string{"--pmtu", "1400:1499", "--too-big", "pmtud", "--rtt", "30ms", "--loss", "0.001"}},
 		{"tput bad loss", "tput", []string{"--loss", "1.5"}},
 		{"tput bad model", "tput", []string{"--model", "cubic"}},
+		// The API runs sim on one worker; sim's numbers do not depend on it.
+		{"sim small", "sim", []string{"--trials", "500"}},
+		{"sim lossy tunnels", "sim", []string{"--trials", "300", "--strategy", "mtukit,linear,binary", "--step", "seed", "--tunnel", "all", "--loss", "0.02", "--seed", "7"}},
+		{"sim exact", "sim", []string{"--exact", "true", "--pmtu", "1400", "--loss", "0.01", "--icmp", "0.5"}},
+		{"sim bad loss", "sim", []string{"--loss", "3"}},
+		{"sim bad strategy", "sim", []string{"--strategy", "nope"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			stdout, stderr, code := run(t, append([]string{tc.cmd, "--json"}, tc.flags...)...)
+			args := []string{tc.cmd, "--json"}
+			for i := 0; i < len(tc.flags); i += 2 {
+				args = append(args, tc.flags[i]+"="+tc.flags[i+1])
+			}
+			stdout, stderr, code := run(t, args...)
 			r := httptest.NewRequest("GET", "/api/v1/"+tc.cmd+"?"+flagsToQuery(t, tc.flags), nil)
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, r)
@@ -79,7 +89,7 @@ func TestServeAPIMatchesCLI(t *testing.T) {
 					t.Fatalf("API %d %q for CLI usage error %q", w.Code, w.Body, stderr)
 				}
 				// "mtukit: --stack: ..." is {"error": "stack: ...", "param": "stack"}.
-				want := strings.TrimSpace(strings.TrimPrefix(stderr, "mtukit: --"))
+				want := strings.TrimPrefix(strings.TrimSpace(strings.TrimPrefix(stderr, "mtukit: ")), "--")
 				if e.Error != want || !strings.HasPrefix(want, e.Param) || e.Param == "" {
 					t.Fatalf("API error %+v, CLI %q", e, stderr)
 				}
@@ -88,6 +98,22 @@ func TestServeAPIMatchesCLI(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Without trials the API runs simDefaultTrials (2000) per row, bounded so
+// a page answers in well under a second.
+func TestServeSimDefaultTrials(t *testing.T) {
+	stdout, stderr, code := run(t, "sim", "--json", "--trials", "2000")
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	w := httptest.NewRecorder()
+	start := time.Now()
+	apiHandler().ServeHTTP(w, httptest.NewRequest("GET", "/api/v1/sim", nil))
+	if w.Code != 200 || w.Body.String() != stdout {
+		t.Fatalf("API default sim (%d) differs from sim --trials 2000", w.Code)
+	}
+	t.Logf("default sim answered in %v", time.Since(start))
 }
 
 func TestServeAnalyzeMatchesCLI(t *testing.T) {

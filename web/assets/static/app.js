@@ -54,16 +54,19 @@ document.addEventListener('DOMContentLoaded', () => {
     tputSoon();
   }
 
+  // The heavy panels (tput, sim) follow after a pause in typing.
   function tputSoon() {
     if (!$('tput') || !$('tput').innerHTML.trim()) return;
     clearTimeout(ttimer);
-    ttimer = setTimeout(async () => {
-      const mine = ++tseq;
-      try {
-        const r = await fetch('/tput/fragment?' + query());
-        const html = await r.text();
-        if (mine === tseq) swap('tput', html);
-      } catch (e) { /* keep the old chart */ }
+    ttimer = setTimeout(() => {
+      const mine = ++tseq, q = query();
+      ['tput', 'sim'].forEach(async (id) => {
+        try {
+          const r = await fetch('/' + id + '/fragment?' + q);
+          const html = await r.text();
+          if (mine === tseq) swap(id, html);
+        } catch (e) { /* keep the old panel */ }
+      });
     }, 250);
   }
 
@@ -74,7 +77,7 @@ document.addEventListener('DOMContentLoaded', () => {
     const t = e.target;
     if (t === stack) { refresh(false); return; }
     if (t.closest('#builder')) { stack.value = layers().join('/'); refresh(false); return; }
-    if (['rtt', 'loss', 'window', 'rate'].includes(t.id)) { history.replaceState(null, '', '?' + query()); tputSoon(); return; }
+    if (['rtt', 'loss', 'window', 'rate', 'icmp'].includes(t.id)) { history.replaceState(null, '', '?' + query()); tputSoon(); return; }
     if (t.name) refresh(false);
   });
   // A typed spec rebuilds the builder once the user leaves the field.
