@@ -101,7 +101,7 @@ func runAnalyze(env *Env, o *analyzeOptions, path string) error {
 	if rep.Packets == 0 && err != nil {
 		return asUsage(fmt.Errorf("%s: %w", name, err)) // nothing to report: just the error
 	}
-	if o.flows == false {
+	if !o.flows {
 		rep.FlowTable = nil
 		rep.FlowsOmitted = 0
 	}
