@@ -73,17 +73,42 @@
 //
 // # Why mtukit's search wins
 //
-// The search is a bisection of probability mass rather than of bytes:
-// the prior puts three quarters of the mass on the MTUs real paths have
-// (1500, 1492, and the tunnel MTUs that package encap computes for GRE,
-// IPsec, VXLAN, WireGuard, GTP-U, MPLS...), so a path at a plateau is
-// confirmed in a few probes instead of ceil(log2 N). A loss only discounts
-// the sizes above it, so the search goes lower first and re-tests a lost size
-// only when everything below is settled: one random loss costs one or two
-// extra probes, not half the interval. It stops on a confidence level rather
-// than a byte gap, so it reaches 1-byte precision. The simulator's exact
-// mode gives the numbers (mean probes, P95, mean error) for the default
-// range [1280, 1500] with PMTUs drawn from the tunnel mix (see plpmtud/sim
-// and `mtukit sim`); the results table in the project README is produced by
-// `mtukit sim --exact --strategy all`.
+// The search is a bisection of probability mass rather than of bytes. The
+// prior puts three quarters of the mass on the MTUs real paths have (1500,
+// 1492, and the tunnel MTUs that package encap computes for GRE, IPsec,
+// VXLAN, WireGuard, GTP-U, MPLS...), so a path at a plateau is pinned in a
+// few probes instead of ceil(log2 N). A loss only discounts the sizes above
+// it, so the search goes lower first and re-tests a lost size only when
+// everything below is settled: a random loss costs a probe or two, not half
+// the interval. It stops on evidence, not on a byte gap: two lost probes
+// just above the estimate (or one, when the prior leaves little room), so it
+// reaches 1-byte precision and keeps it under loss.
+//
+// Exact-mode numbers (package plpmtud/sim), search range [1200, 1500], no
+// ICMP; mean probes / P95, mean error in bytes, P(exact answer):
+//
+//	path MTU from the tunnel mix (`mtukit sim --exact --loss L`)
+//	             loss 0%                  loss 1%                  loss 5%
+//	mtukit       7.25/9   0.00 B 100%     7.35/11  0.00 B 99.9%    7.78/12  0.07 B 98.9%
+//	binary       8.20/9   0.00 B 100%     8.23/9   1.53 B 95.2%    8.31/9   8.00 B 77.8%
+//	rfc8899     15.75/19  0.00 B 100%    15.81/19  0.00 B 100%    16.06/19  0.05 B 99.9%
+//	quiche      17.37/20  0.00 B 100%    17.42/20  0.00 B 100%    17.63/21  0.02 B 99.9%
+//	quic-go      7.35/10  2.96 B 32.1%    7.37/10  3.03 B 31.1%    7.48/10  3.35 B 27.5%
+//	linux-tcp    5.89/6   2.07 B 3.6%     5.89/6   3.72 B 3.4%     5.89/6  10.58 B 2.8%
+//	freebsd-sctp 10.14/11 0.64 B 67.9%   10.31/11  0.64 B 67.9%   11.04/16  0.70 B 67.8%
+//	linux-sctp  19.19/22  0.64 B 67.9%   19.33/22  0.64 B 67.9%   19.90/23  0.79 B 67.8%
+//
+// Among the searches that find the exact MTU and keep it under loss
+// (rfc8899's three tries per size, quiche), mtukit needs less than half
+// the probes; it needs fewer than a one-try bisection, which at 5% loss is
+// wrong one time in five; and it costs about what quic-go costs, which
+// settles for 20 bytes. On a path MTU drawn uniformly from [1200, 1500],
+// where the prior does not help, mtukit needs 10.7 probes at 0% loss and
+// 11.3 at 5% (exact 99.0%): 2.4 more than a one-try bisection (8.30, exact
+// 80% at 5%), still far fewer than rfc8899 (17.2) or quiche (19.1). With
+// Config.Parallel 3 it finishes the tunnel mix in 3.8 rounds instead of
+// 7.3 (11.5 probes). Forged PTBs (10% of probes answered with a PTB
+// reporting Min) leave mtukit exact 98.5% of the time, while RFC 8899's
+// search, Linux TCP and FreeBSD, which take a valid PTB as an upper bound,
+// end sub-optimal 34%, 41% and 19% of the time.
 package plpmtud

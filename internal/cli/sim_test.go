@@ -22,7 +22,7 @@ func TestSimGolden(t *testing.T) {
 	}{
 		{"gre-loss1", []string{"--exact", "--strategy", "mtukit,binary,rfc8899,quic-go,linux-tcp", "--tunnel", "gre", "--loss", "0.01"}},
 		{"seed-steps", []string{"--exact", "--strategy", "linear,binary,hybrid", "--step", "seed", "--pmtu", "1420", "--loss", "0.02"}},
-		{"forged-ptb", []string{"--exact", "--strategy", "mtukit,rfc8899,linux-tcp", "--pmtu", "1450", "--icmp", "1", "--forge", "0.1"}},
+		{"forged-ptb", []string{"--exact", "--strategy", "mtukit,rfc8899,linux-tcp,freebsd-sctp", "--pmtu", "1450", "--icmp", "1", "--forge", "0.1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, errs, code := run(t, append([]string{"sim"}, tc.args...)...)
@@ -139,4 +139,41 @@ func TestSimErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzSimFlags: the --step, --pmtu and --strategy parsers never panic,
+// reject with a usage error, or return values in range.
+func FuzzSimFlags(f *testing.F) {
+	for _, s := range []string{"32", "16,32,64", "seed", "", "0", "1400:1500", "1500:1400", "65536", " 7 , 9", "binary,quic-go", "all", ":", "-1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if steps, err := simSteps(s); err == nil {
+			for _, v := range steps {
+				if v < 1 || v > plpmtud.MaxSize {
+					t.Fatalf("step %d from %q", v, s)
+				}
+			}
+		} else if _, ok := err.(*UsageError); !ok {
+			t.Fatalf("%q: %T %v", s, err, err)
+		}
+		if ds, err := simDists(&simOptions{pmtu: s, tunnel: "mix"}); err == nil && s != "" {
+			for _, p := range ds[0].dist {
+				if p.PMTU < plpmtud.MinSize || p.PMTU > plpmtud.MaxSize {
+					t.Fatalf("pmtu %d from %q", p.PMTU, s)
+				}
+			}
+		} else if err != nil {
+			if _, ok := err.(*UsageError); !ok {
+				t.Fatalf("%q: %T %v", s, err, err)
+			}
+		}
+		if names, err := simStrategies(s); err == nil {
+			for _, n := range names {
+				if _, ok := plpmtud.Lookup(n); !ok {
+					t.Fatalf("strategy %q from %q", n, s)
+				}
+			}
+		}
+	})
 }

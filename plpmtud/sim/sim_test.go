@@ -332,3 +332,43 @@ func TestTrialNoAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestDocNumbers pins the figures quoted in package plpmtud's documentation
+// (exact mode; the table there rounds to these).
+func TestDocNumbers(t *testing.T) {
+	mix, _ := TunnelDist("mix")
+	for _, tc := range []struct {
+		strategy string
+		par      int
+		dist     Dist
+		loss     float64
+		probes   float64 // mean, 2 decimals
+		p95      int
+		errB     float64 // mean error, 2 decimals
+		exact    float64 // percent, 1 decimal
+		rounds   float64 // 0: not checked
+	}{
+		{"mtukit", 0, mix, 0, 7.25, 9, 0, 100, 0},
+		{"mtukit", 0, mix, 0.05, 7.78, 12, 0.07, 98.9, 0},
+		{"binary", 0, mix, 0, 8.20, 9, 0, 100, 0},
+		{"binary", 0, mix, 0.05, 8.31, 9, 8.00, 77.8, 0},
+		{"rfc8899", 0, mix, 0, 15.75, 19, 0, 100, 0},
+		{"quiche", 0, mix, 0, 17.37, 20, 0, 100, 0},
+		{"quic-go", 0, mix, 0.05, 7.48, 10, 3.35, 27.5, 0},
+		{"linux-tcp", 0, mix, 0.05, 5.89, 6, 10.58, 2.8, 0},
+		{"freebsd-sctp", 0, mix, 0, 10.14, 11, 0.64, 67.9, 0},
+		{"mtukit", 0, Uniform(1200, 1500), 0, 10.71, 12, 0, 100, 0},
+		{"binary", 0, Uniform(1200, 1500), 0, 8.30, 9, 0, 100, 0},
+		{"mtukit", 3, mix, 0, 11.50, 0, 0, 100, 3.83},
+	} {
+		c := cfg()
+		c.Parallel = tc.par
+		s := Summarize(mustExact(t, Scenario{Strategy: tc.strategy, Config: c, Path: Path{Loss: tc.loss}, PMTU: tc.dist}), SummaryOptions{})
+		r2 := func(x float64) float64 { return math.Round(x*100) / 100 }
+		if r2(s.ProbesMean) != tc.probes || (tc.p95 != 0 && s.ProbesP95 != tc.p95) || r2(s.ErrorMean) != tc.errB ||
+			math.Round(s.PExact*1000)/10 != tc.exact || (tc.rounds != 0 && r2(s.RoundsMean) != tc.rounds) {
+			t.Errorf("%s par %d loss %g: probes %.4f/%d error %.4f exact %.4f%% rounds %.4f; documented %.2f/%d %.2f %.1f%% %.2f",
+				tc.strategy, tc.par, tc.loss, s.ProbesMean, s.ProbesP95, s.ErrorMean, 100*s.PExact, s.RoundsMean, tc.probes, tc.p95, tc.errB, tc.exact, tc.rounds)
+		}
+	}
+}
