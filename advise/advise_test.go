@@ -120,7 +120,7 @@ func TestWarnings(t *testing.T) {
 }
 
 func TestEfficiencyAndBlueprint(t *testing.T) {
-	for _, stack := range []string{"", "esp(aes-cbc,sha1)", "pppoe/esp(aes-gcm-16)/gre", "dot1q/vxlan"} {
+	for _, stack := range []string{"", "esp(aes-cbc,sha1)", "pppoe/esp(aes-gcm-16)/gre", "dot1q/vxlan", "esp(aes-cbc,sha1,transport)/gre", "esp(transport,nat-t)"} {
 		for _, fam := range []encap.Family{encap.IPv4, encap.IPv6} {
 			r := calc(t, Options{Stack: stack, Family: fam})
 			e := r.Efficiency
@@ -143,6 +143,41 @@ func TestEfficiencyAndBlueprint(t *testing.T) {
 				t.Errorf("%s: blueprint payload %d, efficiency %d", stack, payload, e.PayloadBytes)
 			}
 		}
+	}
+}
+
+// In transport mode ESP's header sits after the protected packet's IP
+// header (RFC 4303 §3.1.1): offsets written out from the RFC's figure.
+func TestBlueprintTransportOffsets(t *testing.T) {
+	type fld struct {
+		off  int
+		name string
+		role string
+	}
+	for _, tc := range []struct {
+		name, stack string
+		want        []fld
+	}{
+		{"GRE inside ESP transport", "esp(aes-cbc,sha1,transport)/gre", []fld{
+			{0, "outer IPv4", "encap"}, {20, "ESP SPI", "encap"}, {24, "ESP sequence", "encap"}, {28, "ESP IV (aes-cbc)", "encap"},
+			{44, "GRE header", "encap"}, {48, "IPv4 header", "ip"}, {68, "TCP header", "tcp"}, {88, "TCP options (ts)", "options"},
+			{100, "TCP payload", "payload"}, {1482, "ESP pad length and next header", "trailer"}, {1484, "ESP ICV (HMAC-SHA1-96)", "trailer"}}},
+		{"ESP transport protecting the segment itself", "esp(transport)", []fld{
+			{0, "IPv4 header", "ip"}, {20, "ESP SPI", "encap"}, {24, "ESP sequence", "encap"}, {28, "ESP IV (aes-gcm-16)", "encap"},
+			{36, "TCP header", "tcp"}, {56, "TCP options (ts)", "options"}, {68, "TCP payload", "payload"},
+			{1482, "ESP pad length and next header", "trailer"}, {1484, "aes-gcm-16 ICV", "trailer"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts, _ := ParseTCPOptions("ts")
+			r := calc(t, Options{Stack: tc.stack, TCP: ts})
+			var got []fld
+			for _, f := range r.Blueprint.Fields {
+				got = append(got, fld{f.Offset, f.Name, f.Role})
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("blueprint\n got %v\nwant %v", got, tc.want)
+			}
+		})
 	}
 }
 

@@ -52,19 +52,37 @@ func blueprint(st *encap.Stack, t int, opts Options) (Blueprint, error) {
 		}
 		b.Fields = append(b.Fields, BlueprintField{Offset: o, Bytes: bytes, Name: name, Layer: layer, Role: role})
 	}
+	// The inner packet, as a full-size TCP segment. A transport-mode layer
+	// splits it after its IP header (encap.Breakdown), so the segment's
+	// regions are handed out across however many payload fields there are.
+	ip := "IPv4 header"
+	if f == encap.IPv6 {
+		ip = "IPv6 header"
+	}
+	type region struct {
+		bytes      int
+		name, role string
+	}
+	seg := []region{
+		{f.HeaderLen(), ip, "ip"},
+		{mss.TCPHeaderLen, "TCP header", "tcp"},
+		{opts.TCP.Bytes(), "TCP options (" + opts.TCP.String() + ")", "options"},
+		{t - f.HeaderLen() - mss.TCPHeaderLen - opts.TCP.Bytes(), "TCP payload", "payload"},
+	}
 	inTrailer := false
 	for _, x := range fields {
 		switch {
 		case x.Payload:
-			ip := "IPv4 header"
-			if f == encap.IPv6 {
-				ip = "IPv6 header"
+			for n := x.Bytes; n > 0 && len(seg) > 0; {
+				r := &seg[0]
+				k := min(n, r.bytes)
+				add(k, r.name, "", r.role)
+				n, r.bytes = n-k, r.bytes-k
+				if r.bytes <= 0 {
+					seg = seg[1:]
+				}
 			}
-			add(f.HeaderLen(), ip, "", "ip")
-			add(mss.TCPHeaderLen, "TCP header", "", "tcp")
-			add(opts.TCP.Bytes(), "TCP options ("+opts.TCP.String()+")", "", "options")
-			add(t-f.HeaderLen()-mss.TCPHeaderLen-opts.TCP.Bytes(), "TCP payload", "", "payload")
-			inTrailer = true
+			inTrailer = len(seg) == 0 // headers after the inner IP header are not trailers
 		case x.Outside:
 			add(x.Bytes, x.Name, x.Layer, "outside")
 		case inTrailer && strings.Contains(strings.ToLower(x.Name), "padding"):

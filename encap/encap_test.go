@@ -414,3 +414,53 @@ func TestTunnelMTUAllocs(t *testing.T) {
 		t.Fatalf("TunnelMTU+WireSize allocate %v times", n)
 	}
 }
+
+// RFC 4303 §3.1.1 and RFC 4302 §3.1.1: in transport mode the ESP or AH
+// header follows the IP header of the packet it protects. The breakdown
+// (and so calc's blueprint offsets) must show that order, not the ESP
+// header at offset 0.
+func TestBreakdownTransportOrder(t *testing.T) {
+	for _, tc := range []struct {
+		name, spec string
+		inner      int
+		want       []string // field names, outermost first
+	}{
+		{"GRE in ESP transport: the GRE packet's IPv4 header first", "esp(aes-cbc,sha1,transport)/gre", 1000,
+			[]string{"outer IPv4", "ESP SPI", "ESP sequence", "ESP IV (aes-cbc)", "GRE header", "inner packet",
+				"ESP padding", "ESP pad length and next header", "ESP ICV (HMAC-SHA1-96)"}},
+		{"ESP transport innermost: after the inner packet's own header", "esp(transport)", 1000,
+			[]string{"inner packet (IP header)", "ESP SPI", "ESP sequence", "ESP IV (aes-gcm-16)", "inner packet (rest)",
+				"ESP padding", "ESP pad length and next header", "aes-gcm-16 ICV"}},
+		{"NAT-T UDP also follows the IP header", "pppoe/esp(transport,nat-t)", 1001,
+			[]string{"PPPoE header", "PPP protocol", "inner packet (IP header)", "NAT-T UDP", "ESP SPI", "ESP sequence",
+				"ESP IV (aes-gcm-16)", "inner packet (rest)", "ESP padding", "ESP pad length and next header", "aes-gcm-16 ICV"}},
+		{"AH transport in IPv6", "ah(sha1,transport,ipv6)", 1280,
+			[]string{"inner packet (IP header)", "AH header", "AH ICV (HMAC-SHA1-96)", "inner packet (rest)"}},
+		{"tunnel mode is unchanged", "esp/gre", 1000,
+			[]string{"outer IPv4", "ESP SPI", "ESP sequence", "ESP IV (aes-gcm-16)", "outer IPv4", "GRE header", "inner packet",
+				"ESP padding", "ESP pad length and next header", "aes-gcm-16 ICV"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := MustParse(tc.spec)
+			fs, err := s.Breakdown(tc.inner, 1500)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			total, payload := 0, 0
+			for _, f := range fs {
+				got = append(got, f.Name)
+				total += f.Bytes
+				if f.Payload {
+					payload += f.Bytes
+				}
+			}
+			if strings.Join(got, "|") != strings.Join(tc.want, "|") {
+				t.Fatalf("fields\n got %q\nwant %q", got, tc.want)
+			}
+			if w, _ := s.WireSize(tc.inner, 1500); total != w || payload != tc.inner {
+				t.Fatalf("fields sum to %d (payload %d), wire %d, inner %d", total, payload, w, tc.inner)
+			}
+		})
+	}
+}

@@ -174,6 +174,8 @@ func buildAH(a args) (Layer, error) {
 	l := Layer{Kind: KindIPsec, Outer: f}
 	if a.pick("mode", "tunnel") == "tunnel" {
 		l.Head = append(l.Head, outerIP(f))
+	} else {
+		l.Keep = f.HeaderLen() // AH follows the protected packet's IP header
 	}
 	l.Head = append(l.Head, Part{Name: "AH header", Bytes: 12})
 	if extra > 0 {

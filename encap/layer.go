@@ -41,7 +41,10 @@ type Layer struct {
 	Block  int // padding alignment; 1 means no padding
 	Region int // bytes of Head/Tail inside the padded region
 	MinPad int // PKCS#7 always pads at least one byte
-	Keep   int // transport mode: bytes of the inner IP header outside the padded region
+	// Keep is set for transport mode (ESP, AH): the protected packet's IP
+	// header, which stays in front of the layer's header and outside
+	// ESP's padded region.
+	Keep   int
 	PadCap bool
 	UDP    bool // carried in UDP (fragmentation and QUIC advice)
 	// NoCount marks framing that rides outside the link MTU (an 802.1Q tag on

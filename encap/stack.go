@@ -163,13 +163,40 @@ func (s *Stack) Breakdown(inner, linkMTU int) ([]Field, error) {
 		pads[i] = s.Layers[i].pad(p, m[i])
 		p = s.Layers[i].outer(p, m[i])
 	}
-	var out []Field
+	// A transport-mode layer (Keep > 0: ESP or AH in transport mode) puts
+	// its header after the IP header of the packet it protects, not in
+	// front of it (RFC 4303 §3.1.1, RFC 4302 §3.1.1). That IP header is the
+	// next IP header inwards: the outer header of the next tunnel layer,
+	// or the inner packet's own.
+	var out, deferred []Field
+	keep := 0 // Keep of the first layer waiting for its IP header
 	for i := range s.Layers {
-		for _, h := range s.Layers[i].Head {
-			out = append(out, Field{Part: h, Outside: s.Layers[i].NoCount})
+		l := &s.Layers[i]
+		for j, h := range l.Head {
+			f := Field{Part: h, Outside: l.NoCount}
+			if l.Keep > 0 {
+				if len(deferred) == 0 {
+					keep = l.Keep
+				}
+				deferred = append(deferred, f)
+				continue
+			}
+			out = append(out, f)
+			if j == 0 && len(deferred) > 0 && isIPHeader(h) {
+				out, deferred = append(out, deferred...), deferred[:0]
+			}
 		}
 	}
-	out = append(out, Field{Part: Part{Name: "inner packet", Bytes: inner}, Payload: true})
+	if len(deferred) > 0 {
+		keep = min(keep, inner)
+		out = append(out, Field{Part: Part{Name: "inner packet (IP header)", Bytes: keep}, Payload: true})
+		out = append(out, deferred...)
+		if inner > keep {
+			out = append(out, Field{Part: Part{Name: "inner packet (rest)", Bytes: inner - keep}, Payload: true})
+		}
+	} else {
+		out = append(out, Field{Part: Part{Name: "inner packet", Bytes: inner}, Payload: true})
+	}
 	for i := n - 1; i >= 0; i-- {
 		l := &s.Layers[i]
 		if pads[i] > 0 {
@@ -189,4 +216,10 @@ func (s *Stack) Breakdown(inner, linkMTU int) ([]Field, error) {
 		}
 	}
 	return out, nil
+}
+
+// isIPHeader reports whether a head part is an IP header another layer's
+// transport-mode header can follow.
+func isIPHeader(p Part) bool {
+	return p.Name == "outer IPv4" || p.Name == "outer IPv6"
 }
