@@ -57,8 +57,8 @@ func DefaultConfig() Config {
 		HeavyTimeout:      10 * time.Second,
 		Rate:              200,
 		Burst:             400,
-		HeavyRate:         2,
-		HeavyBurst:        10,
+		HeavyRate:         5,
+		HeavyBurst:        25,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      90 * time.Second,
@@ -176,9 +176,11 @@ func tooMany(w http.ResponseWriter, l *limiter) {
 	writeError(w, http.StatusTooManyRequests, "rate limit exceeded: slow down", "")
 }
 
+// isHeavy names the requests that run tput, sim or analyze: the page
+// itself (its first load runs tput and sim), their fragments and their API.
 func isHeavy(path string) bool {
 	switch path {
-	case "/api/v1/tput", "/api/v1/sim", "/api/v1/analyze", "/tput/fragment", "/sim/fragment", "/analyze/fragment":
+	case "/", "/api/v1/tput", "/api/v1/sim", "/api/v1/analyze", "/tput/fragment", "/sim/fragment", "/analyze/fragment":
 		return true
 	}
 	return false

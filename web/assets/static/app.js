@@ -39,8 +39,8 @@ document.addEventListener('DOMContentLoaded', () => {
     let html;
     try {
       const r = await fetch('/calc/fragment?' + q);
+      if (!r.ok) return; // rate limited or down: keep what is shown
       html = await r.text();
-      if (!r.ok && !html) throw new Error(r.status);
     } catch (e) { return; }
     if (mine !== seq) return; // a newer request wins
     if (withBuilder) {
@@ -63,8 +63,9 @@ document.addEventListener('DOMContentLoaded', () => {
       ['tput', 'sim'].forEach(async (id) => {
         try {
           const r = await fetch('/' + id + '/fragment?' + q);
+          if (r.status === 429 || r.status === 503) { if (mine === tseq) setTimeout(tputSoon, 1500); return; }
           const html = await r.text();
-          if (mine === tseq) swap(id, html);
+          if (mine === tseq && r.ok) swap(id, html);
         } catch (e) { /* keep the old panel */ }
       });
     }, 250);
