@@ -1,0 +1,308 @@
+package probe
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/mtukit/mtukit/advise"
+	"github.com/mtukit/mtukit/encap"
+	"github.com/mtukit/mtukit/mss"
+	"github.com/mtukit/mtukit/internal/netlab"
+)
+
+// labPath is client -> router -> server in fresh namespaces: the client and
+// router links at 1500, the router -> server link at the bottleneck MTU (or
+// a VXLAN over it), so the true path MTU is set by the kernel, not by us.
+type labPath struct {
+	lab            *netlab.Lab
+	c, r, s        *netlab.Host
+	dst            netip.Addr
+	truth          int
+	port           int
+	clientIf       string
+	responderStats func() Stats
+}
+
+type scenario struct {
+	name     string
+	v6       bool
+	mtu      int  // router -> server link
+	vxlan    bool // the router reaches the server through a VXLAN over that link
+	dropPTB  bool // the router drops every PTB: a black hole
+	loss     int  // percent of forwarded packets dropped at random
+	forged   bool // the router also sends forged PTBs with a wrong quote
+	clampMSS int  // the router rewrites the MSS of SYNs to this
+	method   string
+	search   string
+	socket   string
+	// want
+	blackhole bool
+}
+
+func buildPath(t *testing.T, sc scenario) *labPath {
+	t.Helper()
+	lab := netlab.New(t)
+	c, r, s := lab.Host("client"), lab.Host("router"), lab.Host("server")
+	lab.Link(c, r, netlab.LinkOpts{MTU: 1500, NameA: "eth0", NameB: "eth0",
+		AddrA: "10.0.1.1/24", AddrB: "10.0.1.2/24", Addr6A: "fd01::1/64", Addr6B: "fd01::2/64"})
+	p := &labPath{lab: lab, c: c, r: r, s: s, clientIf: "eth0"}
+	if sc.vxlan {
+		lab.Link(r, s, netlab.LinkOpts{MTU: sc.mtu, NameA: "eth1", NameB: "eth0",
+			AddrA: "192.168.9.1/24", AddrB: "192.168.9.2/24"})
+		p.truth = r.VXLAN("vx0", netlab.VXLANOpts{VNI: 42, Local: "192.168.9.1", Remote: "192.168.9.2", Dev: "eth1", DF: true,
+			Addr: "10.0.2.1/24", Addr6: "fd02::1/64"})
+		if m := s.VXLAN("vx0", netlab.VXLANOpts{VNI: 42, Local: "192.168.9.2", Remote: "192.168.9.1", Dev: "eth0", DF: true,
+			Addr: "10.0.2.2/24", Addr6: "fd02::2/64"}); m != p.truth {
+			t.Fatalf("vxlan MTUs differ: %d and %d", p.truth, m)
+		}
+	} else {
+		lab.Link(r, s, netlab.LinkOpts{MTU: sc.mtu, NameA: "eth1", NameB: "eth0",
+			AddrA: "10.0.2.1/24", AddrB: "10.0.2.2/24", Addr6A: "fd02::1/64", Addr6B: "fd02::2/64"})
+		p.truth = sc.mtu
+	}
+	r.Forwarding(true)
+	c.Route("default", "10.0.1.2")
+	c.Route("default6", "fd01::2")
+	s.Route("default", "10.0.2.1")
+	s.Route("default6", "fd02::1")
+	if sc.dropPTB {
+		r.DropPTB()
+	}
+	if sc.loss > 0 {
+		r.RandomLoss(netlab.Forward, sc.loss, "")
+	}
+	if sc.clampMSS > 0 {
+		r.NftRule(netlab.Forward, fmt.Sprintf("tcp flags syn tcp option maxseg size set %d", sc.clampMSS))
+	}
+	p.dst = netip.MustParseAddr("10.0.2.2")
+	if sc.v6 {
+		p.dst = netip.MustParseAddr("fd02::2")
+	}
+	if sc.method == MethodUDP || sc.method == MethodTCP {
+		resp := &Responder{Listen: netip.MustParseAddrPort("[::]:0"), Rate: 10000, Burst: 10000}
+		if err := s.Do(func() error { return resp.Open(context.Background()) }); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { resp.Run(ctx); close(done) }()
+		t.Cleanup(func() { cancel(); <-done })
+		p.port = int(resp.Addr().Port())
+		p.responderStats = resp.Stats
+	}
+	return p
+}
+
+// probeFilter is the BPF filter that matches our probes on the client link.
+func probeFilter(sc scenario, port int) string {
+	switch {
+	case sc.method == MethodICMP && sc.v6:
+		return "icmp6 and ip6[40] == 128"
+	case sc.method == MethodICMP:
+		return "icmp and icmp[icmptype] == icmp-echo"
+	default:
+		return fmt.Sprintf("udp and dst port %d", port)
+	}
+}
+
+func TestLabScenarios(t *testing.T) {
+	netlab.Require(t, "nft", "tcpdump")
+	scenarios := []scenario{
+		{name: "icmp-1400-ptb", mtu: 1400, method: MethodICMP},
+		{name: "icmp-1400-blackhole", mtu: 1400, dropPTB: true, method: MethodICMP, blackhole: true},
+		{name: "icmp-1417", mtu: 1417, method: MethodICMP},
+		{name: "icmp-1333-blackhole", mtu: 1333, dropPTB: true, method: MethodICMP, blackhole: true},
+		{name: "icmp6-1280", v6: true, mtu: 1280, method: MethodICMP},
+		{name: "icmp6-1400-blackhole", v6: true, mtu: 1400, dropPTB: true, method: MethodICMP, blackhole: true},
+		{name: "icmp-1500-clean", mtu: 1500, method: MethodICMP},
+		{name: "icmp-vxlan", mtu: 1500, vxlan: true, method: MethodICMP},
+		{name: "icmp-forged-ptb", mtu: 1400, forged: true, method: MethodICMP},
+		{name: "icmp-errqueue-1400", mtu: 1400, method: MethodICMP, socket: SocketErrqueue},
+		{name: "udp-1400-ptb", mtu: 1400, method: MethodUDP},
+		{name: "udp-1333-blackhole", mtu: 1333, dropPTB: true, method: MethodUDP, blackhole: true},
+		{name: "udp6-1400", v6: true, mtu: 1400, method: MethodUDP},
+		{name: "udp-errqueue-1417", mtu: 1417, method: MethodUDP, socket: SocketErrqueue},
+		{name: "udp-forged-ptb", mtu: 1400, forged: true, method: MethodUDP},
+		{name: "udp-vxlan-blackhole", mtu: 1500, vxlan: true, dropPTB: true, method: MethodUDP, blackhole: true},
+		{name: "icmp-loss1", mtu: 1400, loss: 1, method: MethodICMP},
+		{name: "icmp-loss3", mtu: 1400, loss: 3, method: MethodICMP},
+		{name: "udp-loss5", mtu: 1400, loss: 5, method: MethodUDP},
+		{name: "icmp-loss5-1500", mtu: 1500, loss: 5, method: MethodICMP},
+		{name: "udp-loss3-blackhole", mtu: 1400, loss: 3, dropPTB: true, method: MethodUDP, blackhole: true},
+		{name: "tcp-clamp", mtu: 1400, clampMSS: 1300, method: MethodTCP},
+		{name: "tcp-noclamp", mtu: 1400, method: MethodTCP},
+	}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
+			runScenario(t, sc)
+		})
+	}
+}
+
+func runScenario(t *testing.T, sc scenario) {
+	p := buildPath(t, sc)
+	if sc.socket == SocketErrqueue && sc.method == MethodICMP {
+		p.c.Sysctl("net.ipv4.ping_group_range", "0 2147483647")
+	}
+	capt := p.c.Capture(p.clientIf, probeFilter(sc, p.port), "")
+	if sc.forged {
+		stop := forgePTBs(t, p, sc)
+		defer stop()
+	}
+	o := Options{Addr: p.dst, Method: sc.method, Search: sc.search, Port: p.port, Socket: sc.socket,
+		Timeout: 200 * time.Millisecond, Rate: 1000, MaxDuration: 20 * time.Second}
+	var rep *Report
+	var err error
+	if derr := p.c.Do(func() error { rep, err = Run(context.Background(), o); return nil }); derr != nil {
+		t.Fatal(derr)
+	}
+	if err != nil {
+		t.Fatalf("probe: %v (report %+v)", err, rep)
+	}
+	onWire, cerr := capt.Stop()
+	if cerr != nil {
+		t.Fatal(cerr)
+	}
+	t.Logf("%s: pmtu %d (truth %d), %d probes (%d on the wire), %d acked, %d lost, ptb %d/%d ignored, blackhole %v, %d ms",
+		sc.name, rep.PMTU, p.truth, rep.ProbesSent, onWire, rep.ProbesAcked, rep.ProbesLost, rep.PTBReceived, rep.PTBIgnored, rep.Blackhole, rep.DurationMS)
+	if rep.PMTU > p.truth {
+		t.Fatalf("OVERSHOOT: pmtu %d > true %d", rep.PMTU, p.truth)
+	}
+	if rep.PMTU != p.truth {
+		t.Errorf("pmtu %d, want %d", rep.PMTU, p.truth)
+	}
+	if rep.Blackhole != sc.blackhole {
+		t.Errorf("blackhole %v, want %v", rep.Blackhole, sc.blackhole)
+	}
+	if onWire != rep.ProbesSent {
+		t.Errorf("probes_sent %d, but tcpdump saw %d probes leave the client", rep.ProbesSent, onWire)
+	}
+	if rep.ProbesSent != rep.ProbesAcked+rep.ProbesLost+(rep.PTBReceived-rep.PTBIgnored) {
+		t.Errorf("probes %d != acked %d + lost %d + used PTBs %d", rep.ProbesSent, rep.ProbesAcked, rep.ProbesLost, rep.PTBReceived-rep.PTBIgnored)
+	}
+	if !sc.dropPTB && p.truth < 1500 && sc.socket != SocketErrqueue && rep.PTBReceived-rep.PTBIgnored == 0 {
+		t.Errorf("no PTB used although the router sends them")
+	}
+	if sc.dropPTB && rep.PTBReceived != 0 {
+		t.Errorf("ptb_received %d behind a black hole", rep.PTBReceived)
+	}
+	if sc.forged {
+		if rep.PTBIgnored == 0 {
+			t.Errorf("the forged PTBs were not counted as ignored")
+		}
+	}
+	// The advice is calc's for this link MTU.
+	want, _ := advise.Calc(advise.Options{LinkMTU: p.truth})
+	if rep.Recommended == nil || rep.Recommended.TunnelMTU != want.TunnelMTU || rep.Recommended.MSS != want.MSS {
+		t.Errorf("recommended %+v, want tunnel MTU %d MSS %+v", rep.Recommended, want.TunnelMTU, want.MSS)
+	}
+	if sc.method == MethodTCP {
+		checkTCP(t, p, sc, rep)
+	}
+	if sc.vxlan {
+		// The kernel's VXLAN MTU is what calc says a vxlan stack leaves of the underlay.
+		v, err := advise.Calc(advise.Options{Stack: "vxlan", LinkMTU: sc.mtu})
+		if err != nil || v.TunnelMTU != p.truth {
+			t.Errorf("calc vxlan over %d = %v (%v), kernel chose %d", sc.mtu, v.TunnelMTU, err, p.truth)
+		}
+	}
+}
+
+// checkTCP compares the MSS fields with what the kernel does on an
+// independent connection across the same path.
+func checkTCP(t *testing.T, p *labPath, sc scenario, rep *Report) {
+	t.Helper()
+	if want := mss.ForMTU(1500, encap.IPv4); rep.MSSSent != want {
+		t.Errorf("mss_sent %d, want %d (RFC 6691 for the client's 1500-byte interface)", rep.MSSSent, want)
+	}
+	wantSeen := rep.MSSSent
+	if sc.clampMSS > 0 {
+		wantSeen = sc.clampMSS
+	}
+	if rep.MSSSeenByPeer != wantSeen || rep.MSSClamped != (sc.clampMSS > 0) {
+		t.Errorf("mss_seen_by_peer %d clamped %v, want %d %v", rep.MSSSeenByPeer, rep.MSSClamped, wantSeen, sc.clampMSS > 0)
+	}
+	cc, ss, err := netlab.TCPPair(p.c, p.s, p.dst, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	defer ss.Close()
+	ms, err := netlab.TCPMaxSeg(cc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.MSSNegotiated != ms {
+		t.Errorf("mss_negotiated %d, kernel's TCP_MAXSEG on another connection %d", rep.MSSNegotiated, ms)
+	}
+}
+
+// forgePTBs sends, from the router, a forged PTB (MTU 1300) every 5 ms
+// until stopped: each quotes a packet from the client to the server whose
+// identifier/ports and size match no probe.
+func forgePTBs(t *testing.T, p *labPath, sc scenario) func() {
+	t.Helper()
+	var fd int
+	if err := p.r.Do(func() (err error) {
+		fd, err = unix.Socket(unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_ICMP)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	msg := forgedPTB(netip.MustParseAddr("10.0.1.1"), p.dst, 1300, sc.method)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer unix.Close(fd)
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for i := 0; i < 4000; i++ {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			unix.Sendto(fd, msg, 0, &unix.SockaddrInet4{Addr: [4]byte{10, 0, 1, 1}})
+		}
+	}()
+	return func() { close(stop); <-done }
+}
+
+// forgedPTB builds an ICMPv4 type 3 code 4 quoting a 1500-byte packet from
+// src to dst with a wrong identifier (icmp) or wrong ports (udp).
+func forgedPTB(src, dst netip.Addr, mtu int, method string) []byte {
+	m := make([]byte, 8+20+8+24)
+	m[0], m[1] = 3, 4
+	binary.BigEndian.PutUint16(m[6:8], uint16(mtu))
+	q := m[8:]
+	q[0] = 0x45
+	binary.BigEndian.PutUint16(q[2:4], 1500)
+	q[6] = 0x40 // DF
+	q[8] = 64
+	s4, d4 := src.As4(), dst.As4()
+	copy(q[12:16], s4[:])
+	copy(q[16:20], d4[:])
+	tr := q[20:]
+	if method == MethodICMP {
+		q[9] = protoICMP
+		tr[0] = 8
+		binary.BigEndian.PutUint16(tr[4:6], 0xdead)
+		binary.BigEndian.PutUint16(tr[6:8], 1)
+	} else {
+		q[9] = protoUDP
+		binary.BigEndian.PutUint16(tr[0:2], 40000)
+		binary.BigEndian.PutUint16(tr[2:4], 4821)
+		binary.BigEndian.PutUint16(tr[4:6], 1480)
+	}
+	binary.BigEndian.PutUint16(m[2:4], checksum(m))
+	return m
+}
+

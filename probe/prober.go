@@ -1,0 +1,408 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"time"
+
+	"github.com/mtukit/mtukit/plpmtud"
+)
+
+// Methods.
+const (
+	MethodICMP = "icmp"
+	MethodUDP  = "udp"
+	MethodTCP  = "tcp"
+)
+
+// Socket modes (Options.Socket).
+const (
+	SocketAuto     = ""         // raw when permitted, else errqueue
+	SocketRaw      = "raw"      // raw sockets (root or CAP_NET_RAW)
+	SocketErrqueue = "errqueue" // no privilege: ping socket / IP_RECVERR
+)
+
+// DefaultPort is the responder's default UDP and TCP port (RFC 4821's number).
+const DefaultPort = 4821
+
+// Options configure a probe run. Zero fields take the defaults noted.
+type Options struct {
+	Target string     // as the user wrote it (for the report)
+	Addr   netip.Addr // the resolved destination
+	Method string     // icmp (default), udp or tcp
+	Search string     // plpmtud strategy name; plpmtud.Default when empty
+	// Min is the size assumed to work (checked with a probe in the first
+	// round; 1200 for IPv4 as RFC 8899's BASE_PLPMTU, 1280 for IPv6).
+	Min int
+	// Max is the largest size probed (the outgoing interface MTU).
+	Max     int
+	Timeout time.Duration // probe timer; 1s
+	Retries int           // lost probes of one size before it counts as too big (MAX_PROBES); 3
+	Rate    float64       // probes per second at most; 50
+	Port    int           // responder port (udp, tcp); DefaultPort
+	Token   []byte        // shared token for the responder (udp)
+	Stack   string        // tunnel stack the advice is for ("" a plain link)
+	Socket  string        // SocketAuto, SocketRaw, SocketErrqueue
+	// MaxDuration bounds the whole run; 2 minutes.
+	MaxDuration time.Duration
+	// Progress, when set, is called after every probe outcome.
+	Progress func(Progress)
+}
+
+// Progress is the live state of a run.
+type Progress struct {
+	Sent, Acked, Lost, PTB int
+	Estimate               int
+	Last                   string // "ack 1400", "loss 1500", "ptb 1500->1400"
+}
+
+// ErrMinLost is returned when even the Min-size probe is never acknowledged.
+var ErrMinLost = errors.New("no probe was acknowledged, not even the minimum size")
+
+// event is what a transport reports.
+type event struct {
+	ack  bool
+	seq  uint32
+	size int // ack: the size the peer saw (0: unknown)
+	ptb  PTB // when !ack; Payload is a private copy
+	err  error
+}
+
+// transport sends probes for one method and reports events.
+type transport interface {
+	send(seq uint32, size int) error
+	events() <-chan event
+	// quote is what a PTB must quote to be about probe (seq, size).
+	quote(seq uint32, size int) Quote
+	// matchAck reports whether an ack for seq that saw size concerns the
+	// probe of that size.
+	socket() string
+	maxSize() int // the outgoing interface MTU (0: unknown)
+	close() error
+}
+
+type inflight struct {
+	seq      uint32
+	size     int
+	deadline time.Time
+	confirm  bool // the driver's own check of Min, not the strategy's
+}
+
+func (o *Options) defaults() error {
+	if !o.Addr.IsValid() {
+		return errors.New("no destination address")
+	}
+	o.Addr = o.Addr.Unmap()
+	if o.Method == "" {
+		o.Method = MethodICMP
+	}
+	switch o.Method {
+	case MethodICMP, MethodUDP, MethodTCP:
+	default:
+		return fmt.Errorf("method %q: want icmp, udp or tcp", o.Method)
+	}
+	if o.Search == "" {
+		o.Search = plpmtud.Default
+	}
+	if _, ok := plpmtud.Lookup(o.Search); !ok {
+		return fmt.Errorf("search %q: not a strategy (have %v)", o.Search, plpmtud.Names())
+	}
+	if o.Min == 0 {
+		o.Min = 1200
+		if o.Addr.Is6() {
+			o.Min = 1280
+		}
+	}
+	least := 68
+	if o.Addr.Is6() {
+		least = 1280
+	}
+	if o.Min < least {
+		return fmt.Errorf("min %d: below the %d bytes every %s path carries", o.Min, least, familyName(o.Addr))
+	}
+	if o.Max != 0 && o.Max < o.Min {
+		return fmt.Errorf("max %d below min %d", o.Max, o.Min)
+	}
+	if o.Max > 65535 {
+		return fmt.Errorf("max %d: above 65535", o.Max)
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = time.Second
+	}
+	if o.Retries <= 0 {
+		o.Retries = 3
+	}
+	if o.Rate <= 0 {
+		o.Rate = 50
+	}
+	if o.Port == 0 {
+		o.Port = DefaultPort
+	}
+	if o.Port < 1 || o.Port > 65535 {
+		return fmt.Errorf("port %d: want 1..65535", o.Port)
+	}
+	if o.MaxDuration <= 0 {
+		o.MaxDuration = 2 * time.Minute
+	}
+	switch o.Socket {
+	case SocketAuto, SocketRaw, SocketErrqueue:
+	default:
+		return fmt.Errorf("socket %q: want raw or errqueue", o.Socket)
+	}
+	return nil
+}
+
+func familyName(a netip.Addr) string {
+	if a.Is4() {
+		return "ipv4"
+	}
+	return "ipv6"
+}
+
+// Run measures the path MTU to o.Addr. On cancellation (Ctrl-C) or when
+// MaxDuration passes it returns the report so far with the error.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	if err := o.defaults(); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	rep := &Report{Target: o.Target, Addr: o.Addr.String(), Family: familyName(o.Addr), Method: o.Method, Search: o.Search}
+	if rep.Target == "" {
+		rep.Target = rep.Addr
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.MaxDuration)
+	defer cancel()
+
+	if o.Method == MethodTCP {
+		if err := tcpMSS(ctx, &o, rep); err != nil {
+			return nil, err
+		}
+	}
+	var tr transport
+	var err error
+	switch o.Method {
+	case MethodICMP:
+		tr, err = newICMPTransport(&o)
+	default:
+		tr, err = newUDPTransport(&o)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer tr.close()
+	rep.Socket = tr.socket()
+	if o.Max == 0 {
+		o.Max = tr.maxSize()
+		if o.Max == 0 {
+			o.Max = 1500
+		}
+		if o.Max < o.Min {
+			return nil, fmt.Errorf("the outgoing interface MTU %d is below min %d", o.Max, o.Min)
+		}
+	}
+	rep.Min, rep.Max = o.Min, o.Max
+	s, err := plpmtud.New(o.Search, plpmtud.Config{Min: o.Min, Max: o.Max, MaxProbes: o.Retries})
+	if err != nil {
+		return nil, err
+	}
+	err = drive(ctx, s, tr, &o, rep, start)
+	rep.PMTU = s.Estimate()
+	rep.State = s.State().String()
+	rep.Capped = s.Capped()
+	rep.DurationMS = time.Since(start).Milliseconds()
+	if err != nil {
+		return rep, err
+	}
+	if rep.ProbesAcked == 0 {
+		rep.PMTU = 0
+		return rep, ErrMinLost
+	}
+	if err := rep.recommend(o.Stack); err != nil {
+		return rep, err
+	}
+	return rep, nil
+}
+
+// drive runs the strategy against the transport in real time. The
+// strategy decides every size; drive only adds one check that Min really
+// passes (sent with the first round), for strategies that take it for
+// granted, so a path below Min is an error rather than an overshoot.
+func drive(ctx context.Context, s plpmtud.Strategy, tr transport, o *Options, rep *Report, start time.Time) error {
+	var (
+		flying    []inflight
+		seq       = uint32(rand.N(1 << 14)) // arbitrary start; ICMP carries 16 bits, and a run sends far fewer than 2^15 probes
+		lastSend  time.Time
+		gap       = time.Duration(float64(time.Second) / o.Rate)
+		minOK     = s.State() == plpmtud.Base // the strategy confirms Min itself
+		confirmed = minOK
+		lostAbove = map[int]int{}
+		ackedMax  = 0
+		usedPTB   = 0
+		timer     = time.NewTimer(time.Hour)
+		limit     = s.Bound() + 2*o.Retries + 2
+	)
+	defer timer.Stop()
+	now := func() time.Duration { return time.Since(start) }
+	progress := func(last string) {
+		if o.Progress != nil {
+			o.Progress(Progress{Sent: rep.ProbesSent, Acked: rep.ProbesAcked, Lost: rep.ProbesLost, PTB: rep.PTBReceived, Estimate: s.Estimate(), Last: last})
+		}
+	}
+	sendOne := func(size int, confirm bool) error {
+		if wait := time.Until(lastSend.Add(gap)); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-t.C:
+			}
+		}
+		seq++
+		if err := tr.send(seq, size); err != nil {
+			return fmt.Errorf("send %d-byte probe: %w", size, err)
+		}
+		lastSend = time.Now()
+		rep.ProbesSent++
+		flying = append(flying, inflight{seq: seq, size: size, deadline: lastSend.Add(o.Timeout), confirm: confirm})
+		return nil
+	}
+	finish := func(i int) inflight {
+		f := flying[i]
+		flying = append(flying[:i], flying[i+1:]...)
+		return f
+	}
+	confirmTries := 0
+	for {
+		if !confirmed && !hasConfirm(flying) {
+			if confirmTries >= o.Retries {
+				return ErrMinLost
+			}
+			confirmTries++
+			if err := sendOne(o.Min, true); err != nil {
+				return err
+			}
+		}
+		for rep.ProbesSent < limit {
+			size, ok := s.Next(now())
+			if !ok {
+				break
+			}
+			if err := sendOne(size, false); err != nil {
+				return err
+			}
+		}
+		if len(flying) == 0 {
+			if s.Done() || rep.ProbesSent >= limit {
+				break
+			}
+			return fmt.Errorf("search %s stalled with nothing in flight", o.Search)
+		}
+		// Wait for the next outcome: an event or the earliest deadline.
+		next := flying[0].deadline
+		for _, f := range flying[1:] {
+			if f.deadline.Before(next) {
+				next = f.deadline
+			}
+		}
+		timer.Reset(max(time.Until(next), 0))
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-timer.C:
+			t := time.Now()
+			for i := 0; i < len(flying); {
+				if flying[i].deadline.After(t) {
+					i++
+					continue
+				}
+				f := finish(i)
+				rep.ProbesLost++
+				if f.confirm {
+					continue
+				}
+				lostAbove[f.size]++
+				s.OnLoss(f.size, now())
+				progress(fmt.Sprintf("loss %d", f.size))
+			}
+		case ev := <-tr.events():
+			if ev.err != nil {
+				return ev.err
+			}
+			if ev.ack {
+				i := indexSeq(flying, ev.seq)
+				if i < 0 || (ev.size != 0 && ev.size != flying[i].size) {
+					continue // late (already counted lost) or not ours
+				}
+				f := finish(i)
+				rep.ProbesAcked++
+				ackedMax = max(ackedMax, f.size)
+				if f.confirm {
+					confirmed = true
+					continue
+				}
+				s.OnAck(f.size, now())
+				progress(fmt.Sprintf("ack %d", f.size))
+				continue
+			}
+			rep.PTBReceived++
+			i := -1
+			for j, f := range flying {
+				q := tr.quote(f.seq, f.size)
+				if ev.ptb.Matches(&q) {
+					i = j
+					break
+				}
+			}
+			if i < 0 || !ev.ptb.Usable(flying[i].size, o.Min) || flying[i].confirm {
+				rep.PTBIgnored++
+				continue
+			}
+			f := finish(i)
+			usedPTB++
+			if rep.PTBMTU == 0 || ev.ptb.MTU < rep.PTBMTU {
+				rep.PTBMTU = ev.ptb.MTU
+			}
+			s.OnPTB(f.size, ev.ptb.MTU, now())
+			progress(fmt.Sprintf("ptb %d->%d", f.size, ev.ptb.MTU))
+		}
+	}
+	est := s.Estimate()
+	lost := 0
+	for size, n := range lostAbove {
+		if size > est {
+			lost += n
+		}
+	}
+	rep.Blackhole = usedPTB == 0 && lost >= 2 && rep.ProbesAcked > 0 && ackedMax <= est
+	return nil
+}
+
+func hasConfirm(fs []inflight) bool {
+	for _, f := range fs {
+		if f.confirm {
+			return true
+		}
+	}
+	return false
+}
+
+func indexSeq(fs []inflight, seq uint32) int {
+	for i, f := range fs {
+		if f.seq == seq {
+			return i
+		}
+	}
+	return -1
+}
+
+func deadline(ctx context.Context, d time.Duration) time.Time {
+	t := time.Now().Add(max(d, 2*time.Second))
+	if dl, ok := ctx.Deadline(); ok && dl.Before(t) {
+		return dl
+	}
+	return t
+}

@@ -1,0 +1,26 @@
+//go:build !linux
+
+package probe
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"runtime"
+)
+
+func notImplemented() error {
+	return fmt.Errorf("probe: not implemented on %s/%s", runtime.GOOS, runtime.GOARCH)
+}
+
+func newICMPTransport(*Options) (transport, error) { return nil, notImplemented() }
+func newUDPTransport(*Options) (transport, error)  { return nil, notImplemented() }
+
+func listenSaveSYN(context.Context, netip.AddrPort) (net.Listener, error) {
+	return nil, notImplemented()
+}
+
+func savedSYN(*net.TCPConn) ([]byte, error) { return nil, notImplemented() }
+
+func tcpMSS(context.Context, *Options, *Report) error { return notImplemented() }
