@@ -119,6 +119,52 @@ func TestWarnings(t *testing.T) {
 	}
 }
 
+// Each warning's sentence must be true for the stack it is about.
+func TestWarningMessages(t *testing.T) {
+	for _, tc := range []struct {
+		name, stack string
+		mtu         int
+		code        string
+		want, not   []string
+	}{
+		{"IPsec inside GRE: clamp on the IPsec interface, not the GRE one (seed 000)", "gre/esp", 1500, WarnClampInner,
+			[]string{"inside esp", "innermost layer, esp"}, []string{"on the GRE interface"}},
+		{"GRE inside IPsec: clamp on the GRE interface", "esp(aes-cbc,sha1)/gre", 1500, WarnClampInner,
+			[]string{"innermost layer, gre", "-m policy --pol ipsec"}, nil},
+		{"WireGuard: no policy-based IPsec advice", "wireguard", 1500, WarnClampInner, []string{"inside wireguard"}, []string{"policy"}},
+		{"MSS below 536 is legal (RFC 9293 sets no floor)", "gre", 590, WarnMSSBelow536,
+			[]string{"legal", "576-byte packets do not fit this 566-byte tunnel"}, []string{"reset", "stall"}},
+		{"VXLAN's no-fragmentation rule is RFC 7348 §4.3", "vxlan", 1500, WarnNoFragOverlay, []string{"RFC 7348 §4.3", "1450", "1550"}, nil},
+		{"GENEVE is not VXLAN", "geneve", 1500, WarnNoFragOverlay, []string{"geneve packets should not"}, []string{"RFC 7348"}},
+		{"wg-quick is underlay - 80; over IPv4 20+8+32 = 60", "wireguard", 1500, WarnWireGuardDefault,
+			[]string{"1420", "underlay MTU - 80", "1440 fits"}, nil},
+		{"the option is defined in RFC 2473 §4.1.1", "ip6gre", 1500, WarnEncapLimit, []string{"RFC 2473 §4.1.1"}, []string{"§5.1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := calc(t, Options{Stack: tc.stack, LinkMTU: tc.mtu})
+			msg := ""
+			for _, w := range r.Warnings {
+				if w.Code == tc.code {
+					msg = w.Message
+				}
+			}
+			if msg == "" {
+				t.Fatalf("no %s in %v", tc.code, codes(r))
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("%s lacks %q: %s", tc.code, w, msg)
+				}
+			}
+			for _, w := range tc.not {
+				if strings.Contains(msg, w) {
+					t.Errorf("%s says %q: %s", tc.code, w, msg)
+				}
+			}
+		})
+	}
+}
+
 func TestEfficiencyAndBlueprint(t *testing.T) {
 	for _, stack := range []string{"", "esp(aes-cbc,sha1)", "pppoe/esp(aes-gcm-16)/gre", "dot1q/vxlan", "esp(aes-cbc,sha1,transport)/gre", "esp(transport,nat-t)"} {
 		for _, fam := range []encap.Family{encap.IPv4, encap.IPv6} {

@@ -186,7 +186,7 @@ func linkFor(st *encap.Stack, inner int) int {
 func status(t, link int) (string, string) {
 	switch {
 	case t < 576:
-		return StatusCritical, fmt.Sprintf("tunnel MTU %d is below 576: the IPv4 MSS %d is under the 536 every host must accept, IPv6 and QUIC cannot run", t, max(t-40, 0))
+		return StatusCritical, fmt.Sprintf("tunnel MTU %d is below 576: the IPv4 MSS %d is under the 536 a host assumes without an MSS option (RFC 9293 §3.7.1), and IPv6 and QUIC cannot run", t, max(t-40, 0))
 	case t < 1280:
 		return StatusCritical, fmt.Sprintf("tunnel MTU %d is below 1280: IPv6 cannot run over it (RFC 8200 §5) and QUIC needs 1228 (IPv4) / 1248 (IPv6)", t)
 	case t < link:

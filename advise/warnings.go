@@ -58,7 +58,7 @@ func warnings(st *encap.Stack, r *Report, opts Options) []Warning {
 		add(WarnClampNotUDP, "MSS clamping only rewrites TCP SYNs: UDP, QUIC, ESP, GRE keepalives and ICMP still need the tunnel interface MTU set to %d", t)
 	}
 	if r.MSS.IPv4 < 536 {
-		add(WarnMSSBelow536, "IPv4 MSS %d is below 536, the size every host must accept without an MSS option (RFC 9293 §3.7.1); some stacks reset or stall such connections", r.MSS.IPv4)
+		add(WarnMSSBelow536, "IPv4 MSS %d is below 536: legal, but a host that receives no MSS option assumes 536 (RFC 9293 §3.7.1), and its 576-byte packets do not fit this %d-byte tunnel: every SYN must be clamped", r.MSS.IPv4, t)
 	}
 	if t < 1280 {
 		add(WarnIPv6Below1280, "tunnel MTU %d is below 1280, the IPv6 minimum (RFC 8200 §5): IPv6 over this tunnel needs fragmentation inside the tunnel", t)
@@ -74,16 +74,31 @@ func warnings(st *encap.Stack, r *Report, opts Options) []Warning {
 		add(WarnPPPoE, "PPPoE takes 8 bytes (6 PPPoE + 2 PPP): the MTU is 1492 unless both ends do RFC 4638 baby jumbo frames (a 1508-byte Ethernet MTU gives PPPoE 1500)")
 	}
 	if l := has(func(l *encap.Layer) bool { return l.Kind == encap.KindOverlay && l.UDP }); l != nil {
-		add(WarnNoFragOverlay, "%s packets must not be fragmented (RFC 7348 §4.3): set the overlay MTU to %d, or give the underlay an MTU of %d to carry 1500-byte inner packets", l.Name, t, r.Overhead.For1500)
+		// RFC 7348's rule is VXLAN's; the other UDP overlays are only
+		// advised against fragmentation, so they get no citation.
+		rule := "should not be fragmented (the far end must reassemble them, and the inner frames carry no PMTUD of their own)"
+		if l.Name == "vxlan" {
+			rule = "must not be fragmented by the VTEP, and the receiving VTEP may drop fragments (RFC 7348 §4.3)"
+		}
+		add(WarnNoFragOverlay, "%s packets %s: set the overlay MTU to %d, or give the underlay an MTU of %d to carry 1500-byte inner packets", l.Name, rule, t, r.Overhead.For1500)
 	}
-	if has(func(l *encap.Layer) bool { return l.Kind == encap.KindIPsec || l.Kind == encap.KindVPN }) != nil && t < link {
-		add(WarnClampInner, "the physical interface sees only encrypted packets, so a clamp there does nothing: clamp on the innermost tunnel interface (%s) or before encryption (with IPsec inside GRE, on the GRE interface)", opts.Interface)
+	if enc := innermost(st, func(l *encap.Layer) bool { return l.Kind == encap.KindIPsec || l.Kind == encap.KindVPN }); enc != nil && t < link {
+		// The SYNs are plain TCP only inside the innermost protecting
+		// layer: clamp on the interface of the innermost layer of all. With
+		// IPsec inside GRE (gre/esp) that is the IPsec interface, with GRE
+		// inside IPsec (esp/gre) the GRE one.
+		in := &st.Layers[len(st.Layers)-1]
+		msg := fmt.Sprintf("TCP SYNs leave the physical interface inside %s (encrypted or authenticated), where no clamp can rewrite them: clamp where they are still plain TCP, on the interface of the innermost layer, %s (%s)", enc.Spec, in.Spec, opts.Interface)
+		if enc.Kind == encap.KindIPsec {
+			msg += "; with policy-based IPsec on Linux, a FORWARD rule with -m policy --pol ipsec --dir out sees them before encryption"
+		}
+		add(WarnClampInner, "%s", msg)
 	}
 	if r.Overhead.Min != r.Overhead.Max {
 		add(WarnPadding, "padding makes the overhead vary from %d to %d bytes with packet size; at the tunnel MTU the packet is %d bytes, %d below the link MTU", r.Overhead.Min, r.Overhead.Max, r.Overhead.AtMTU, r.Overhead.Slack)
 	}
 	if l := has(func(l *encap.Layer) bool { return l.Name == "wireguard" }); l != nil && l.Outer == encap.IPv4 {
-		add(WarnWireGuardDefault, "Linux and wg-quick default to MTU 1420, which assumes an IPv6 underlay (80 bytes); over IPv4 only, 60 bytes are taken")
+		add(WarnWireGuardDefault, "the Linux driver's default MTU (1420) and wg-quick's (the underlay MTU - 80) assume an IPv6 underlay (80 bytes); over IPv4 only 60 bytes are taken, so %d fits", r.Layers[layerIndex(st, l)].MTU)
 	}
 	if has(func(l *encap.Layer) bool {
 		for _, p := range l.Head {
@@ -93,7 +108,7 @@ func warnings(st *encap.Stack, r *Report, opts Options) []Warning {
 		}
 		return false
 	}) != nil {
-		add(WarnEncapLimit, "the IPv6 tunnel carries the 8-byte encapsulation limit option (RFC 2473 §5.1), as Linux ip6tnl/ip6gre do by default; 'encaplimit none' saves the 8 bytes")
+		add(WarnEncapLimit, "the IPv6 tunnel carries the 8-byte encapsulation limit option (RFC 2473 §4.1.1), as Linux ip6tnl/ip6gre do by default; 'encaplimit none' saves the 8 bytes")
 	}
 	if has(func(l *encap.Layer) bool { return l.NoCount }) != nil {
 		add(WarnVLANOutside, "VLAN tags are counted outside the IP MTU, as on ports that accept 1522-byte (802.1Q) or 1526-byte (QinQ) frames; write dot1q(capped) if a hop caps the frame at 1518")
@@ -113,4 +128,24 @@ func warnings(st *encap.Stack, r *Report, opts Options) []Warning {
 		w = []Warning{}
 	}
 	return w
+}
+
+// innermost returns the innermost layer matching pred, or nil.
+func innermost(st *encap.Stack, pred func(l *encap.Layer) bool) *encap.Layer {
+	for i := len(st.Layers) - 1; i >= 0; i-- {
+		if pred(&st.Layers[i]) {
+			return &st.Layers[i]
+		}
+	}
+	return nil
+}
+
+// layerIndex is the position of l in st.
+func layerIndex(st *encap.Stack, l *encap.Layer) int {
+	for i := range st.Layers {
+		if &st.Layers[i] == l {
+			return i
+		}
+	}
+	return 0
 }
