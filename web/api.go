@@ -465,6 +465,11 @@ func (s *Server) analyze(w http.ResponseWriter, r *http.Request) (*capture.Repor
 	if maxFlows < 1 {
 		return nil, perr("max-flows", "max-flows %d: want at least 1", maxFlows), http.StatusBadRequest
 	}
+	release, ok := s.uploadSlot(clientKey(r.RemoteAddr))
+	if !ok {
+		return nil, nil, http.StatusServiceUnavailable
+	}
+	defer release()
 	body, name, pe, code := s.upload(w, r)
 	if pe != nil {
 		return nil, pe, code

@@ -79,11 +79,19 @@ type Server struct {
 	page   *pageRenderer
 
 	calcCache calcCache
+
+	// uploads bounds the capture uploads held in memory at once, in all
+	// and per client (one each), so slow uploaders cannot pin memory or
+	// take every slot.
+	uploads   chan struct{}
+	upMu      sync.Mutex
+	upClients map[string]bool
 }
 
 // New returns the handler for cfg.
 func New(cfg Config) *Server {
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), heavy: make(chan struct{}, max(cfg.MaxHeavy, 1)), log: cfg.Log}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), heavy: make(chan struct{}, max(cfg.MaxHeavy, 1)), log: cfg.Log,
+		uploads: make(chan struct{}, 2*max(cfg.MaxHeavy, 1)+2), upClients: map[string]bool{}}
 	if s.log == nil {
 		s.log = log.Default()
 	}
@@ -241,6 +249,30 @@ func (s *Server) acquire(ctx context.Context) bool {
 }
 
 func (s *Server) release() { <-s.heavy }
+
+// uploadSlot reserves room for one upload from key; the release func must
+// be called when it returns true.
+func (s *Server) uploadSlot(key string) (func(), bool) {
+	s.upMu.Lock()
+	if s.upClients[key] {
+		s.upMu.Unlock()
+		return nil, false
+	}
+	select {
+	case s.uploads <- struct{}{}:
+	default:
+		s.upMu.Unlock()
+		return nil, false
+	}
+	s.upClients[key] = true
+	s.upMu.Unlock()
+	return func() {
+		s.upMu.Lock()
+		delete(s.upClients, key)
+		<-s.uploads
+		s.upMu.Unlock()
+	}, true
+}
 
 func busy(w http.ResponseWriter) {
 	w.Header().Set("Retry-After", "2")

@@ -2,11 +2,13 @@ package web_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -152,5 +154,41 @@ func TestConnectionsPerClient(t *testing.T) {
 			t.Fatalf("client still refused after closing its connections: %v", err)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// One client gets one upload at a time: a second upload while the first
+// is still arriving is refused at once, and other clients still upload.
+func TestOneUploadPerClient(t *testing.T) {
+	cfg := testConfig()
+	cfg.ReadTimeout = 2 * time.Second
+	addr := startServer(t, cfg)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "POST /api/v1/analyze HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n\xd4\xc3")
+	time.Sleep(100 * time.Millisecond) // the server is now reading the body
+	start := time.Now()
+	resp, err := http.Post("http://"+addr+"/api/v1/analyze", "application/octet-stream", strings.NewReader("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 503 || time.Since(start) > time.Second {
+		t.Errorf("second upload from the same client: %d after %v, want 503 at once", resp.StatusCode, time.Since(start))
+	}
+	data, err := os.ReadFile(testCapture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err = otherClient().Post("http://"+addr+"/api/v1/analyze?name=x.pcap", "application/octet-stream", bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("other client's upload: %d", resp.StatusCode)
 	}
 }
