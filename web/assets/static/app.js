@@ -35,7 +35,9 @@ document.addEventListener('DOMContentLoaded', () => {
     history.replaceState(null, '', '?' + q);
     const mine = ++seq;
     if (withBuilder) q.set('builder', '1');
-    const focus = document.activeElement && document.activeElement.dataset.focus;
+    const active = document.activeElement;
+    const focus = active && active.dataset.focus;
+    const inBuilder = active && active.closest && active.closest('#builder');
     let html;
     try {
       const r = await fetch('/calc/fragment?' + q);
@@ -48,7 +50,9 @@ document.addEventListener('DOMContentLoaded', () => {
       t.innerHTML = html;
       swap('builder', t.querySelector('#f-builder').innerHTML);
       swap('results', t.querySelector('#f-results').innerHTML);
-      if (focus) { const f = document.querySelector('[data-focus="' + focus + '"]'); if (f) f.focus(); }
+      const f = focus && document.querySelector('[data-focus="' + focus + '"]');
+      if (f) f.focus();
+      else if (inBuilder) $('add-layer').focus(); // its row is gone: go to "Add layer"
     } else swap('results', html);
     tabs();
     tputSoon();
