@@ -2,6 +2,7 @@ package advise
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -260,6 +261,62 @@ func TestVendorConfigs(t *testing.T) {
 		if j := strings.Join(c.Lines, "\n"); strings.Contains(j, "ip6tables") || strings.Contains(j, "ipv6 tcp adjust-mss") {
 			t.Errorf("%s has IPv6 lines for a 1266 tunnel", c.Vendor)
 		}
+	}
+}
+
+// Vendor lines that must (or must not) be printed, from each vendor's
+// documented syntax and ranges: Cisco IOS/IOS-XE ip tcp adjust-mss takes
+// 500-1460 and ipv6 tcp adjust-mss 40-1440; Junos wants gre-in/gre-out as
+// well as ipsec-vpn for GRE over IPsec; the MTU goes on the interface of
+// the innermost layer.
+func TestVendorLines(t *testing.T) {
+	for _, tc := range []struct {
+		name, stack, vendor string
+		mtu                 int
+		want, not           []string
+	}{
+		{"IOS: MSS 8910 is outside 500-1460", "vxlan", "cisco-ios", 9000,
+			[]string{" ip mtu 8950", " ipv6 mtu 8950"}, []string{"adjust-mss"}},
+		{"IOS: MSS 456 is outside 500-1460", "gre", "cisco-ios", 520, []string{" ip mtu 496"}, []string{"adjust-mss"}},
+		{"IOS: GRE 1476 - 40", "gre", "cisco-ios", 1500, []string{"interface Tunnel0", " ip tcp adjust-mss 1436", " ipv6 tcp adjust-mss 1416"}, nil},
+		{"IOS: a VLAN tag has no tunnel interface", "dot1q", "cisco-ios", 1500, []string{"interface GigabitEthernet0/0"}, []string{"Tunnel0"}},
+		{"IOS: PPPoE alone is the dialer", "pppoe", "cisco-ios", 1500, []string{"interface Dialer1", " ip tcp adjust-mss 1452"}, nil},
+		{"SRX: GRE over IPsec, MTU on gr-0/0/0", "pppoe/esp(aes-gcm-16)/gre", "juniper-srx", 1500,
+			[]string{"set interfaces gr-0/0/0 unit 0 family inet mtu 1414", "tcp-mss gre-in mss 1374", "tcp-mss gre-out mss 1374", "tcp-mss ipsec-vpn mss 1374"},
+			[]string{"st0"}},
+		{"SRX: IPsec inside GRE, MTU on st0", "gre/esp", "juniper-srx", 1500,
+			[]string{"set interfaces st0 unit 0 family inet mtu 1422", "tcp-mss ipsec-vpn mss 1382"}, []string{"gre-in", "gr-0/0/0"}},
+		{"SRX: plain route-based IPsec", "esp", "juniper-srx", 1500, []string{"st0 unit 0 family inet mtu 1446", "ipsec-vpn mss 1406"}, []string{"gre-in"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := calc(t, Options{Stack: tc.stack, LinkMTU: tc.mtu})
+			var lines []string
+			for _, c := range r.Clamp {
+				if c.Vendor == tc.vendor {
+					lines = c.Lines
+				}
+			}
+			text := strings.Join(lines, "\n")
+			for _, w := range tc.want {
+				if !slices.Contains(lines, w) && !strings.Contains(text, w) {
+					t.Errorf("missing %q in\n%s", w, text)
+				}
+			}
+			for _, w := range tc.not {
+				if strings.Contains(text, w) {
+					t.Errorf("unexpected %q in\n%s", w, text)
+				}
+			}
+			for _, l := range lines {
+				var n int
+				if _, err := fmt.Sscanf(strings.TrimSpace(l), "ip tcp adjust-mss %d", &n); err == nil && (n < 500 || n > 1460) {
+					t.Errorf("IOS rejects %q", l)
+				}
+				if _, err := fmt.Sscanf(strings.TrimSpace(l), "ipv6 tcp adjust-mss %d", &n); err == nil && (n < 40 || n > 1440) {
+					t.Errorf("IOS rejects %q", l)
+				}
+			}
+		})
 	}
 }
 

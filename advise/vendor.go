@@ -60,28 +60,62 @@ func vendorConfigs(st *encap.Stack, r *Report, opts Options) []VendorConfig {
 	nft = append(nft, "  }", "}", "EOF")
 	add("linux-nftables", "Linux (nftables)", "'tcp option maxseg size set rt mtu' clamps to the route MTU instead."+noV6, nft...)
 
-	ios := []string{"interface " + ciscoIf(st), fmt.Sprintf(" ip mtu %d", t), fmt.Sprintf(" ip tcp adjust-mss %d", m4)}
-	if v6 {
-		ios = append(ios, fmt.Sprintf(" ipv6 mtu %d", t), fmt.Sprintf(" ipv6 tcp adjust-mss %d", m6))
+	// IOS and IOS-XE accept ip tcp adjust-mss 500..1460 and ipv6 tcp
+	// adjust-mss 40..1440; a value outside is rejected, so it is not printed.
+	ios := []string{"interface " + ciscoIf(st), fmt.Sprintf(" ip mtu %d", t)}
+	iosNote := "adjust-mss applies to SYNs in both directions through the interface."
+	if m4 >= iosMSS4Min && m4 <= iosMSS4Max {
+		ios = append(ios, fmt.Sprintf(" ip tcp adjust-mss %d", m4))
+	} else {
+		iosNote += fmt.Sprintf(" No ip tcp adjust-mss line: IOS accepts %d-%d and the MSS here is %d", iosMSS4Min, iosMSS4Max, m4)
+		if m4 > iosMSS4Max {
+			iosNote += " (hosts on 1500-byte links advertise 1460, which fits; hosts with larger MTUs depend on PMTUD)."
+		} else {
+			iosNote += ": give the link a larger MTU."
+		}
 	}
-	add("cisco-ios", "Cisco IOS / IOS-XE", "adjust-mss applies to SYNs in both directions through the interface."+noV6, ios...)
+	if v6 {
+		ios = append(ios, fmt.Sprintf(" ipv6 mtu %d", t))
+		if m6 >= iosMSS6Min && m6 <= iosMSS6Max {
+			ios = append(ios, fmt.Sprintf(" ipv6 tcp adjust-mss %d", m6))
+		} else {
+			iosNote += fmt.Sprintf(" No ipv6 tcp adjust-mss line: IOS accepts %d-%d and the IPv6 MSS here is %d.", iosMSS6Min, iosMSS6Max, m6)
+		}
+	}
+	add("cisco-ios", "Cisco IOS / IOS-XE", iosNote+noV6, ios...)
 
 	add("cisco-asa", "Cisco ASA", "ASA clamps globally; the MTU is per interface (here the outside one).",
 		fmt.Sprintf("mtu outside %d", r.LinkMTU), fmt.Sprintf("sysopt connection tcpmss %d", m4))
 
-	srx := []string{fmt.Sprintf("set interfaces %s unit 0 family inet mtu %d", juniperIf(st), t)}
+	// The tunnel MTU belongs on the interface of the innermost layer: with
+	// GRE over IPsec that is gr-0/0/0, and st0 carries the bigger GRE
+	// packets.
+	jif := juniperIf(st)
+	srx := []string{fmt.Sprintf("set interfaces %s unit 0 family inet mtu %d", jif, t)}
 	if v6 {
-		srx = append(srx, fmt.Sprintf("set interfaces %s unit 0 family inet6 mtu %d", juniperIf(st), t))
+		srx = append(srx, fmt.Sprintf("set interfaces %s unit 0 family inet6 mtu %d", jif, t))
 	}
+	greNames := []string{"gre", "ip6gre", "gretap", "ip6gretap"}
 	switch {
+	case greOverIPsec(st):
+		// Junos: TCP MSS may not be applied to GRE over IPsec unless gre-in
+		// and gre-out are set as well as ipsec-vpn.
+		srx = append(srx, fmt.Sprintf("set security flow tcp-mss gre-in mss %d", m4), fmt.Sprintf("set security flow tcp-mss gre-out mss %d", m4),
+			fmt.Sprintf("set security flow tcp-mss ipsec-vpn mss %d", m4))
 	case hasKind(st, encap.KindIPsec):
 		srx = append(srx, fmt.Sprintf("set security flow tcp-mss ipsec-vpn mss %d", m4))
-	case hasName(st, "gre", "ip6gre", "gretap"):
+	case hasName(st, greNames...):
 		srx = append(srx, fmt.Sprintf("set security flow tcp-mss gre-in mss %d", m4), fmt.Sprintf("set security flow tcp-mss gre-out mss %d", m4))
 	default:
 		srx = append(srx, fmt.Sprintf("set security flow tcp-mss all-tcp mss %d", m4))
 	}
-	add("juniper-srx", "Juniper SRX (Junos)", "SRX's tcp-mss is an absolute MSS and is IPv4-only; IPv6 relies on the family inet6 MTU.", srx...)
+	srxNote := "SRX's tcp-mss is one absolute MSS per traffic type, not per family"
+	if v6 {
+		srxNote += fmt.Sprintf(": %d is the IPv4 value; if IPv6 TCP crosses the same tunnel, use %d, which fits both.", m4, m6)
+	} else {
+		srxNote += "."
+	}
+	add("juniper-srx", "Juniper SRX (Junos)", srxNote, srx...)
 
 	// Palo Alto configures an adjustment, subtracted from the MTU of the
 	// interface it is set on (here the physical one, MTU = link MTU).
@@ -116,6 +150,21 @@ func vendorConfigs(st *encap.Stack, r *Report, opts Options) []VendorConfig {
 	return out
 }
 
+// greOverIPsec reports a GRE layer carried inside an IPsec layer (wire
+// order: IPsec first), the case Junos calls GREoIPsec.
+func greOverIPsec(st *encap.Stack) bool {
+	ipsec := false
+	for _, l := range st.Layers {
+		switch {
+		case l.Kind == encap.KindIPsec:
+			ipsec = true
+		case ipsec && (l.Name == "gre" || l.Name == "ip6gre" || l.Name == "gretap" || l.Name == "ip6gretap"):
+			return true
+		}
+	}
+	return false
+}
+
 func hasKind(st *encap.Stack, k encap.Kind) bool {
 	for _, l := range st.Layers {
 		if l.Kind == k {
@@ -136,26 +185,46 @@ func hasName(st *encap.Stack, names ...string) bool {
 	return false
 }
 
-func ciscoIf(st *encap.Stack) string {
-	if len(st.Layers) == 0 {
-		return "GigabitEthernet0/0"
+// Cisco IOS / IOS-XE accepted ranges (interface configuration).
+const (
+	iosMSS4Min, iosMSS4Max = 500, 1460
+	iosMSS6Min, iosMSS6Max = 40, 1440
+)
+
+// innermostTunnel is the innermost layer that has an interface of its own
+// (anything but link framing), or nil for a stack of framing only.
+func innermostTunnel(st *encap.Stack) *encap.Layer {
+	for i := len(st.Layers) - 1; i >= 0; i-- {
+		if st.Layers[i].Kind != encap.KindLink {
+			return &st.Layers[i]
+		}
 	}
-	if hasName(st, "pppoe") && len(st.Layers) == 1 {
-		return "Dialer1"
-	}
-	return "Tunnel0"
+	return nil
 }
 
+func ciscoIf(st *encap.Stack) string {
+	if innermostTunnel(st) != nil {
+		return "Tunnel0"
+	}
+	if hasName(st, "pppoe") {
+		return "Dialer1"
+	}
+	return "GigabitEthernet0/0"
+}
+
+// juniperIf is the Junos interface of the innermost layer, which carries
+// inner packets of the tunnel MTU.
 func juniperIf(st *encap.Stack) string {
+	l := innermostTunnel(st)
 	switch {
-	case hasKind(st, encap.KindIPsec):
-		return "st0"
-	case hasName(st, "gre", "ip6gre"):
-		return "gr-0/0/0"
-	case hasName(st, "pppoe"):
+	case l == nil && hasName(st, "pppoe"):
 		return "pp0"
-	case len(st.Layers) == 0:
+	case l == nil:
 		return "ge-0/0/0"
+	case l.Kind == encap.KindIPsec:
+		return "st0"
+	case l.Name == "gre" || l.Name == "ip6gre" || l.Name == "gretap" || l.Name == "ip6gretap":
+		return "gr-0/0/0"
 	}
 	return "ip-0/0/0"
 }
