@@ -52,7 +52,10 @@ func screenshotPath(name string) string {
 // the keyboard, uploads a capture and sees its finding.
 func TestBrowser(t *testing.T) {
 	exe := chromium(t)
-	srv := httptest.NewServer(web.New(testConfig()))
+	// The server as `mtukit serve` runs it, rate limits included.
+	cfg := web.DefaultConfig()
+	cfg.Run = testConfig().Run
+	srv := httptest.NewServer(web.New(cfg))
 	defer srv.Close()
 
 	opts := []chromedp.ExecAllocatorOption{
