@@ -304,6 +304,37 @@ func TestPage(t *testing.T) {
 	}
 }
 
+// The builder shows every layer of the parsed stack with each catalog
+// argument as a control, the spec's arguments set.
+func TestBuilder(t *testing.T) {
+	h := web.New(testConfig())
+	body := get(t, h, "/calc/fragment?builder=1&stack="+url.QueryEscape("qinq(capped)/mpls(labels=3,cw)/vxlan(ipv6)/esp(aes-cbc,sha256,transport)")).Body.String()
+	for _, want := range []string{
+		`data-name="qinq" data-i="0"`, `data-name="mpls" data-i="1"`, `data-name="vxlan" data-i="2"`, `data-name="esp" data-i="3"`,
+		`data-arg="capped" value="capped" data-focus="L0-capped" checked`,
+		`data-arg="labels" value="3"`,
+		`data-arg="cw" value="cw" data-focus="L1-cw" checked`,
+		`data-arg="vlan" value="vlan" data-focus="L2-vlan">`,
+		`<option value="sha256"`, `<option value="transport"`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("builder lacks %q", want)
+		}
+	}
+	for _, sel := range []string{"aes-cbc", "sha256", "transport"} {
+		if !regexp.MustCompile(`<option value="` + sel + `" title="[^"]*" selected>`).MatchString(body) {
+			t.Errorf("%s is not selected", sel)
+		}
+	}
+	// Every layer of the catalog can be added and shown.
+	for _, d := range encap.Catalog() {
+		b := get(t, h, "/calc/fragment?builder=1&stack="+url.QueryEscape(d.Name)).Body.String()
+		if !strings.Contains(b, `data-name="`+d.Name+`"`) {
+			t.Errorf("builder cannot show %s", d.Name)
+		}
+	}
+}
+
 // The blueprint is drawn to scale: in the first strip every field's width
 // is its byte count times one scale, and the strip adds up to the packet.
 func TestBlueprintToScale(t *testing.T) {
