@@ -286,6 +286,7 @@ func TestVendorLines(t *testing.T) {
 			[]string{"st0"}},
 		{"SRX: IPsec inside GRE, MTU on st0", "gre/esp", "juniper-srx", 1500,
 			[]string{"set interfaces st0 unit 0 family inet mtu 1422", "tcp-mss ipsec-vpn mss 1382"}, []string{"gre-in", "gr-0/0/0"}},
+		{"VyOS: a VLAN tag is no tunnel", "dot1q(capped)", "vyos", 1500, []string{"set interfaces ethernet eth0 mtu 1496", "ip adjust-mss 1456"}, []string{"tunnel"}},
 		{"SRX: plain route-based IPsec", "esp", "juniper-srx", 1500, []string{"st0 unit 0 family inet mtu 1446", "ipsec-vpn mss 1406"}, []string{"gre-in"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

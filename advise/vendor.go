@@ -260,7 +260,7 @@ func vyosIf(st *encap.Stack, name string) (string, string) {
 			return "tunnel", name
 		}
 	}
-	if len(st.Layers) == 0 {
+	if innermostTunnel(st) == nil { // VLAN tags, MPLS: the link itself
 		return "ethernet", "eth0"
 	}
 	return "tunnel", name
