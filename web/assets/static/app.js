@@ -149,7 +149,8 @@ document.addEventListener('DOMContentLoaded', () => {
     out.textContent = 'Analysing…';
     try {
       const r = await fetch(up.action, { method: 'POST', body: new FormData(up) });
-      out.innerHTML = await r.text();
+      if (r.status === 429) out.textContent = 'Too many requests: wait a moment and try again.';
+      else out.innerHTML = await r.text();
     } catch (err) { out.textContent = 'Upload failed: ' + err; }
   });
 
