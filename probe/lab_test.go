@@ -152,12 +152,11 @@ func runScenario(t *testing.T, sc scenario) {
 		p.c.Sysctl("net.ipv4.ping_group_range", "0 2147483647")
 	}
 	capt := p.c.Capture(p.clientIf, probeFilter(sc, p.port), "")
-	if sc.forged {
-		stop := forgePTBs(t, p, sc)
-		defer stop()
-	}
 	o := Options{Addr: p.dst, Method: sc.method, Search: sc.search, Port: p.port, Socket: sc.socket,
 		Timeout: 200 * time.Millisecond, Rate: 1000, MaxDuration: 20 * time.Second}
+	if sc.forged {
+		o.Progress = onceAfterFirst(forgePTBs(t, p, sc))
+	}
 	var rep *Report
 	var err error
 	if derr := p.c.Do(func() error { rep, err = Run(context.Background(), o); return nil }); derr != nil {
@@ -193,10 +192,8 @@ func runScenario(t *testing.T, sc scenario) {
 	if sc.dropPTB && rep.PTBReceived != 0 {
 		t.Errorf("ptb_received %d behind a black hole", rep.PTBReceived)
 	}
-	if sc.forged {
-		if rep.PTBIgnored == 0 {
-			t.Errorf("the forged PTBs were not counted as ignored")
-		}
+	if sc.forged && rep.PTBIgnored != 3 {
+		t.Errorf("ptb_ignored %d, want the 3 forged PTBs", rep.PTBIgnored)
 	}
 	// The advice is calc's for this link MTU.
 	want, _ := advise.Calc(advise.Options{LinkMTU: p.truth})
@@ -244,9 +241,12 @@ func checkTCP(t *testing.T, p *labPath, sc scenario, rep *Report) {
 	}
 }
 
-// forgePTBs sends, from the router, a forged PTB (MTU 1300) every 5 ms
-// until stopped: each quotes a packet from the client to the server whose
-// identifier/ports and size match no probe.
+// forgePTBs opens a raw socket in the router and returns a function that
+// sends it three forged PTBs (MTU 1300) to the client, each quoting a packet
+// from the client to the server whose identifier or ports and size match no
+// probe. Tests call it from Options.Progress after the first outcome and
+// give the packets 20 ms to land, so the forged PTBs arrive while the
+// search is still running, whatever its speed.
 func forgePTBs(t *testing.T, p *labPath, sc scenario) func() {
 	t.Helper()
 	var fd int
@@ -256,24 +256,25 @@ func forgePTBs(t *testing.T, p *labPath, sc scenario) func() {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { unix.Close(fd) })
 	msg := forgedPTB(netip.MustParseAddr("10.0.1.1"), p.dst, 1300, sc.method)
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer unix.Close(fd)
-		tick := time.NewTicker(5 * time.Millisecond)
-		defer tick.Stop()
-		for i := 0; i < 4000; i++ {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
+	return func() {
+		for i := 0; i < 3; i++ {
 			unix.Sendto(fd, msg, 0, &unix.SockaddrInet4{Addr: [4]byte{10, 0, 1, 1}})
 		}
-	}()
-	return func() { close(stop); <-done }
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// onceAfterFirst wraps f to run at the first progress report only.
+func onceAfterFirst(f func()) func(Progress) {
+	done := false
+	return func(Progress) {
+		if !done {
+			done = true
+			f()
+		}
+	}
 }
 
 // forgedPTB builds an ICMPv4 type 3 code 4 quoting a 1500-byte packet from

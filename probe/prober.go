@@ -227,9 +227,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 }
 
 // drive runs the strategy against the transport in real time. The
-// strategy decides every size; drive only adds one check that Min really
-// passes (sent with the first round), for strategies that take it for
-// granted, so a path below Min is an error rather than an overshoot.
+// strategy decides every size; drive only adds a check that Min really
+// passes, for strategies that take it for granted and end on Min without
+// any acknowledgement, so a path below Min is an error, not an overshoot.
 func drive(ctx context.Context, s plpmtud.Strategy, tr transport, o *Options, rep *Report, start time.Time) error {
 	var (
 		flying    []inflight
@@ -277,7 +277,14 @@ func drive(ctx context.Context, s plpmtud.Strategy, tr transport, o *Options, re
 	}
 	confirmTries := 0
 	for {
-		if !confirmed && !hasConfirm(flying) {
+		// A strategy that takes Min for granted reports Min when nothing
+		// larger passed; only then is Min itself checked, so a path below
+		// Min is an error, never an overshoot (a larger acknowledged probe
+		// already shows that Min passes).
+		if !confirmed && ackedMax >= o.Min {
+			confirmed = true
+		}
+		if !confirmed && s.Done() && !hasConfirm(flying) {
 			if confirmTries >= o.Retries {
 				return ErrMinLost
 			}
@@ -296,7 +303,7 @@ func drive(ctx context.Context, s plpmtud.Strategy, tr transport, o *Options, re
 			}
 		}
 		if len(flying) == 0 {
-			if s.Done() || rep.ProbesSent >= limit {
+			if (s.Done() && confirmed) || rep.ProbesSent >= limit {
 				break
 			}
 			return fmt.Errorf("search %s stalled with nothing in flight", o.Search)
