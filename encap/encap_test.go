@@ -464,3 +464,38 @@ func TestBreakdownTransportOrder(t *testing.T) {
 		})
 	}
 }
+
+// The seeds' IPsec figures against RFC 4303 arithmetic (docs/errata.md):
+// seed 001 says ESP takes the 1500 path to 1440 and a 1400 clamp is safe;
+// seed 003 says IPsec adds 20 to 50 bytes. In tunnel mode with the common
+// suites neither holds, and a 1400 clamp overflows with AES-CBC/SHA1.
+func TestSeedIPsecClaims(t *testing.T) {
+	for _, tc := range []struct {
+		name, spec    string
+		inner, wire   int // an inner packet and its wire size (espWire, above)
+		mtu           int // tunnel MTU on 1500
+		ohMin, ohMax  int
+		clamp1400Fits bool // does MSS 1400 (a 1440-byte packet) fit 1500?
+	}{
+		{"AES-GCM-16 tunnel", "esp(aes-gcm-16)", 1440, espWire(1440, 20, 0, 8, 16, 4), 1446, 54, 57, true},
+		{"AES-CBC HMAC-SHA1-96 tunnel", "esp(aes-cbc,sha1)", 1440, espWire(1440, 20, 0, 16, 12, 16), 1438, 58, 73, false},
+		{"AES-CBC HMAC-SHA-256-128 tunnel", "esp(aes-cbc,sha256)", 1440, espWire(1440, 20, 0, 16, 16, 16), 1438, 62, 77, false},
+		{"AES-GCM-16 transport", "esp(aes-gcm-16,transport)", 1440, 1440 + 8 + 8 + 2 + 2 + 16, 1466, 34, 37, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := MustParse(tc.spec)
+			sol, err := s.Solve(1500)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, _ := s.WireSize(tc.inner, 9000)
+			if sol.TunnelMTU != tc.mtu || sol.OverheadMin != tc.ohMin || sol.OverheadMax != tc.ohMax || w != tc.wire {
+				t.Fatalf("mtu %d overhead %d..%d wire(%d) %d; want %d, %d..%d, %d",
+					sol.TunnelMTU, sol.OverheadMin, sol.OverheadMax, tc.inner, w, tc.mtu, tc.ohMin, tc.ohMax, tc.wire)
+			}
+			if fits := w <= 1500; fits != tc.clamp1400Fits {
+				t.Fatalf("MSS 1400 (1440-byte packet, %d on the wire) fits: %v", w, fits)
+			}
+		})
+	}
+}
