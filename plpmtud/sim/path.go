@@ -151,13 +151,12 @@ type Scenario struct {
 // prepared is a validated scenario with everything the engines need.
 type prepared struct {
 	Scenario
-	info    plpmtud.Info
-	rtt     time.Duration
-	pto     time.Duration
-	gap     time.Duration // least time between rounds (the stack's pacing)
-	dist    Dist
-	newOne  func() plpmtud.Strategy
-	maxProb int // the sim's own cap on probes per search
+	info   plpmtud.Info
+	rtt    time.Duration
+	pto    time.Duration
+	gap    time.Duration // least time between rounds (the stack's pacing)
+	dist   Dist
+	newOne func() plpmtud.Strategy
 }
 
 func prepare(sc Scenario) (*prepared, error) {
@@ -187,7 +186,6 @@ func prepare(sc Scenario) (*prepared, error) {
 		}
 		return s
 	}
-	p.maxProb = min(p.newOne().Bound(), maxField-16)
 	return p, nil
 }
 
