@@ -321,6 +321,39 @@ func TestVendorLines(t *testing.T) {
 	}
 }
 
+// The text's payload/segment value is the JSON's payload_per_segment.ipv4:
+// the MSS less the chosen options (RFC 9293 §3.7.1), not the MSS itself.
+func TestTextPayloadLine(t *testing.T) {
+	for _, tc := range []struct {
+		name, opts, want string
+	}{
+		{"timestamps: 1446 - 40 - 12", "ts", "payload/segment  1394  with timestamps; 1406 without options (IPv4)"},
+		{"no options: the MSS", "none", "payload/segment  1406  without TCP options; 1394 with timestamps (IPv4)"},
+		{"ts + 1 SACK block: 1406 - 12 - 12", "ts,sack=1", "payload/segment  1382  with ts,sack=1; 1406 without options, 1394 with timestamps only (IPv4)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o, err := ParseTCPOptions(tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := calc(t, Options{Stack: "esp", TCP: o})
+			var b strings.Builder
+			if err := r.WriteText(&b, []string{"vyos"}); err != nil {
+				t.Fatal(err)
+			}
+			line := ""
+			for _, l := range strings.Split(b.String(), "\n") {
+				if strings.Contains(l, "payload/segment") {
+					line = strings.Join(strings.Fields(l), " ")
+				}
+			}
+			if want := strings.Join(strings.Fields(tc.want), " "); line != want {
+				t.Fatalf("got  %q\nwant %q", line, want)
+			}
+		})
+	}
+}
+
 func TestPacketBreakdown(t *testing.T) {
 	r := calc(t, Options{Stack: "esp(3des,md5)", LinkMTU: 1500, Packet: 1500})
 	if r.Packet == nil || r.Packet.Wire != 1552 || r.Packet.Fits {

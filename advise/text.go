@@ -24,11 +24,18 @@ func (r *Report) WriteText(w io.Writer, vendors []string) error {
 	} else {
 		fmt.Fprintf(tw, "  MSS IPv6\t-\ttunnel MTU below 1280\n")
 	}
-	pay := fmt.Sprintf("%d with timestamps", r.Payload.IPv4Timestamps)
-	if r.Payload.Options != "" && r.Payload.Options != "ts" {
-		pay += fmt.Sprintf(", %d with %s", r.Payload.IPv4, r.Payload.Options)
+	// The value is the payload with the chosen options (payload_per_segment
+	// in the JSON); the MSS itself carries no options.
+	var pay string
+	switch r.Payload.Options {
+	case "":
+		pay = fmt.Sprintf("without TCP options; %d with timestamps", r.Payload.IPv4Timestamps)
+	case "ts":
+		pay = fmt.Sprintf("with timestamps; %d without options", r.MSS.IPv4)
+	default:
+		pay = fmt.Sprintf("with %s; %d without options, %d with timestamps only", r.Payload.Options, r.MSS.IPv4, r.Payload.IPv4Timestamps)
 	}
-	fmt.Fprintf(tw, "  payload/segment\t%d\t%s (IPv4)\n", r.MSS.IPv4, pay)
+	fmt.Fprintf(tw, "  payload/segment\t%d\t%s (IPv4)\n", r.Payload.IPv4, pay)
 	oh := fmt.Sprintf("%d", r.Overhead.Min)
 	if r.Overhead.Max != r.Overhead.Min {
 		oh = fmt.Sprintf("%d..%d", r.Overhead.Min, r.Overhead.Max)
