@@ -355,6 +355,9 @@ func drive(ctx context.Context, s plpmtud.Strategy, tr transport, o *Options, re
 				progress(fmt.Sprintf("ack %d", f.size))
 				continue
 			}
+			if ev.ptb.Dst != o.Addr {
+				continue // about other traffic (a raw socket sees every PTB)
+			}
 			rep.PTBReceived++
 			i := -1
 			for j, f := range flying {

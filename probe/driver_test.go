@@ -1,0 +1,197 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mtukit/mtukit/plpmtud"
+)
+
+// fakePath is an in-memory transport: a path with a true MTU, PTBs on or
+// off, a deterministic loss pattern and optional forged PTBs, so the driver
+// is tested without a network (the lab tests do it with the kernel).
+type fakePath struct {
+	mtu      int
+	ptb      bool
+	lose     func(n int, size int) bool // n-th probe (from 1) is lost
+	forge    bool                       // a forged PTB (wrong id) before each answer
+	ev       chan event
+	mu       sync.Mutex
+	n        int
+	sizes    []int
+	src, dst netip.Addr
+}
+
+func newFake(mtu int, ptb bool) *fakePath {
+	return &fakePath{mtu: mtu, ptb: ptb, ev: make(chan event, 1024),
+		src: netip.MustParseAddr("192.0.2.1"), dst: netip.MustParseAddr("198.51.100.1")}
+}
+
+func (f *fakePath) send(seq uint32, size int) error {
+	f.mu.Lock()
+	f.n++
+	n := f.n
+	f.sizes = append(f.sizes, size)
+	f.mu.Unlock()
+	if f.forge {
+		f.ev <- event{ptb: PTB{MTU: 1300, Src: f.src, Dst: f.dst, Proto: protoICMP, Echo: true, EchoID: 0xbad, EchoSeq: uint16(seq), Size: size}}
+	}
+	switch {
+	case f.lose != nil && f.lose(n, size):
+	case size <= f.mtu:
+		f.ev <- event{ack: true, seq: seq, size: size}
+	case f.ptb:
+		f.ev <- event{ptb: PTB{MTU: f.mtu, Src: f.src, Dst: f.dst, Proto: protoICMP, Echo: true, EchoID: 7, EchoSeq: uint16(seq), Size: size}}
+	}
+	return nil
+}
+
+func (f *fakePath) events() <-chan event { return f.ev }
+func (f *fakePath) quote(seq uint32, size int) Quote {
+	return Quote{Src: f.src, Dst: f.dst, Proto: protoICMP, EchoID: 7, EchoSeq: uint16(seq), Size: size}
+}
+func (f *fakePath) socket() string { return "fake" }
+func (f *fakePath) maxSize() int   { return 1500 }
+func (f *fakePath) close() error   { return nil }
+
+func runFake(t *testing.T, f *fakePath, search string, min int) (*Report, plpmtud.Strategy, error) {
+	t.Helper()
+	o := Options{Addr: f.dst, Search: search, Min: min, Max: 1500, Timeout: 20 * time.Millisecond, Retries: 3, Rate: 100000}
+	if err := o.defaults(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := plpmtud.New(o.Search, plpmtud.Config{Min: o.Min, Max: o.Max, MaxProbes: o.Retries})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := &Report{}
+	err = drive(context.Background(), s, f, &o, rep, time.Now())
+	return rep, s, err
+}
+
+func TestDriveEveryStrategy(t *testing.T) {
+	for _, name := range plpmtud.Names() {
+		for _, tc := range []struct {
+			label     string
+			mtu       int
+			ptb       bool
+			blackhole bool
+		}{
+			{"ptb 1400", 1400, true, false},
+			{"black hole 1400", 1400, false, true},
+			{"black hole 1333", 1333, false, true},
+			{"clean 1500", 1500, false, false},
+		} {
+			t.Run(name+"/"+tc.label, func(t *testing.T) {
+				f := newFake(tc.mtu, tc.ptb)
+				rep, s, err := runFake(t, f, name, 1200)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if s.Estimate() > tc.mtu {
+					t.Fatalf("OVERSHOOT: %d > %d", s.Estimate(), tc.mtu)
+				}
+				for _, size := range f.sizes {
+					if size > 1500 || size < 1200 {
+						t.Fatalf("probe of %d outside [1200, 1500]", size)
+					}
+				}
+				if rep.ProbesSent != len(f.sizes) || rep.ProbesSent != rep.ProbesAcked+rep.ProbesLost+rep.PTBReceived-rep.PTBIgnored {
+					t.Errorf("counts %+v, %d sent on the fake path", rep, len(f.sizes))
+				}
+				// Precision is the strategy's business (the sim tests it);
+				// the verdict is the driver's.
+				if rep.Blackhole != (tc.blackhole && s.Estimate() < 1500) {
+					t.Errorf("blackhole %v, want %v (estimate %d)", rep.Blackhole, tc.blackhole, s.Estimate())
+				}
+			})
+		}
+	}
+}
+
+func TestDriveForgedPTBsIgnored(t *testing.T) {
+	f := newFake(1400, true)
+	f.forge = true
+	rep, s, err := runFake(t, f, plpmtud.Default, 1200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Estimate() != 1400 || rep.PTBIgnored != rep.ProbesSent || rep.PTBMTU != 1400 {
+		t.Errorf("estimate %d, %d ignored of %d sent, ptb mtu %d; want 1400, one forged per probe ignored, 1400", s.Estimate(), rep.PTBIgnored, rep.ProbesSent, rep.PTBMTU)
+	}
+}
+
+func TestDriveLossIsNotBlackhole(t *testing.T) {
+	// The path carries everything; every 4th probe is lost at random
+	// sizes. Whatever the strategy concludes, losses with acks above them
+	// are no black hole.
+	f := newFake(1500, false)
+	f.lose = func(n, size int) bool { return n%4 == 0 }
+	rep, s, err := runFake(t, f, plpmtud.Default, 1200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Estimate() > 1500 {
+		t.Fatal("overshoot")
+	}
+	if rep.Blackhole && s.Estimate() == 1500 {
+		t.Errorf("black hole reported at the maximum")
+	}
+}
+
+func TestDriveBelowMin(t *testing.T) {
+	// The path carries only 1000 bytes, below --min 1200: an error, never
+	// the answer 1200.
+	f := newFake(1000, false)
+	rep, _, err := runFake(t, f, plpmtud.Default, 1200)
+	if !errors.Is(err, ErrMinLost) {
+		t.Fatalf("err %v, want ErrMinLost (report %+v)", err, rep)
+	}
+	if rep.ProbesAcked != 0 {
+		t.Errorf("acked %d", rep.ProbesAcked)
+	}
+}
+
+func TestDriveCancel(t *testing.T) {
+	f := newFake(1400, false)
+	f.lose = func(int, int) bool { return true }
+	o := Options{Addr: f.dst, Min: 1200, Max: 1500, Timeout: time.Hour}
+	o.defaults()
+	s, _ := plpmtud.New(o.Search, plpmtud.Config{Min: 1200, Max: 1500, MaxProbes: 3})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := drive(ctx, s, f, &o, &Report{}, start)
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 2*time.Second {
+		t.Errorf("err %v after %s", err, time.Since(start))
+	}
+}
+
+func TestOptionsErrors(t *testing.T) {
+	a4 := netip.MustParseAddr("192.0.2.1")
+	a6 := netip.MustParseAddr("2001:db8::1")
+	for _, tc := range []struct {
+		name string
+		o    Options
+	}{
+		{"no address", Options{}},
+		{"method", Options{Addr: a4, Method: "sctp"}},
+		{"search", Options{Addr: a4, Search: "nope"}},
+		{"ipv6 min below 1280", Options{Addr: a6, Min: 1200}},
+		{"ipv4 min below 68", Options{Addr: a4, Min: 60}},
+		{"max below min", Options{Addr: a4, Min: 1300, Max: 1200}},
+		{"max above 65535", Options{Addr: a4, Max: 70000}},
+		{"port", Options{Addr: a4, Port: 70000}},
+		{"socket", Options{Addr: a4, Socket: "x"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.o.defaults(); err == nil {
+				t.Errorf("no error for %+v", tc.o)
+			}
+		})
+	}
+}
