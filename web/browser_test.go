@@ -140,6 +140,9 @@ func TestBrowser(t *testing.T) {
 	stack := eval(`document.getElementById('stack').value`)
 	mss4, mss6, tmtu := text("#mss4"), text("#mss6"), text("#tmtu")
 	search := eval(`location.search`)
+	if got := eval(`document.getElementById('announce').textContent`); !strings.HasPrefix(got, "MSS "+strconv.Itoa(want.MSS.IPv4)+" IPv4") {
+		t.Errorf("screen-reader announcement %q", got)
+	}
 	if stack != spec || mss4 != strconv.Itoa(want.MSS.IPv4) || mss6 != strconv.Itoa(want.MSS.IPv6) || tmtu != strconv.Itoa(want.TunnelMTU) {
 		t.Fatalf("page shows stack %q MSS %s/%s tunnel MTU %s; advise.Calc says MSS %d/%d tunnel MTU %d",
 			stack, mss4, mss6, tmtu, want.MSS.IPv4, want.MSS.IPv6, want.TunnelMTU)

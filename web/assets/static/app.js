@@ -54,6 +54,10 @@ document.addEventListener('DOMContentLoaded', () => {
       if (f) f.focus();
       else if (inBuilder) $('add-layer').focus(); // its row is gone: go to "Add layer"
     } else swap('results', html);
+    // One short sentence for screen readers instead of the whole panel.
+    const err = document.querySelector('#results .err');
+    $('announce').textContent = err ? err.textContent : $('mss4') ?
+      'MSS ' + $('mss4').textContent + ' IPv4, ' + $('mss6').textContent + ' IPv6; tunnel MTU ' + $('tmtu').textContent + '; ' + $('status').textContent : '';
     tabs();
     tputSoon();
   }
