@@ -139,6 +139,8 @@ func TestWarningMessages(t *testing.T) {
 		{"GENEVE is not VXLAN", "geneve", 1500, WarnNoFragOverlay, []string{"geneve packets should not"}, []string{"RFC 7348"}},
 		{"wg-quick is underlay - 80; over IPv4 20+8+32 = 60", "wireguard", 1500, WarnWireGuardDefault,
 			[]string{"1420", "underlay MTU - 80", "1440 fits"}, nil},
+		{"jumbo: an L2 switch drops silently, a router would send ICMP", "", 9000, WarnJumbo, []string{"switch", "no ICMP"}, []string{"one 1500-byte hop"}},
+		{"clamping is TCP-only; GRE keepalives are tiny", "gre", 1500, WarnClampNotUDP, []string{"UDP", "1476"}, []string{"keepalive"}},
 		{"the option is defined in RFC 2473 §4.1.1", "ip6gre", 1500, WarnEncapLimit, []string{"RFC 2473 §4.1.1"}, []string{"§5.1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -47,7 +47,7 @@ func warnings(st *encap.Stack, r *Report, opts Options) []Warning {
 		return nil
 	}
 	if link > 1500 {
-		add(WarnJumbo, "a %d-byte MTU needs jumbo frames on every switch and router on the path; one 1500-byte hop black-holes large packets", link)
+		add(WarnJumbo, "a %d-byte MTU needs jumbo frames on every switch and router on the path; a switch with a smaller MTU drops larger frames silently (switches send no ICMP, so PMTUD cannot help)", link)
 	}
 	if t < link {
 		v6 := ""
@@ -55,7 +55,7 @@ func warnings(st *encap.Stack, r *Report, opts Options) []Warning {
 			v6 = fmt.Sprintf(" and %d (IPv6)", r.MSS.IPv6)
 		}
 		add(WarnClampRequired, "hosts will advertise MSS %d from the %d-byte link; clamp it to %d (IPv4)%s on the tunnel, or TCP depends on PMTUD, which ICMP filtering breaks", link-40, link, r.MSS.IPv4, v6)
-		add(WarnClampNotUDP, "MSS clamping only rewrites TCP SYNs: UDP, QUIC, ESP, GRE keepalives and ICMP still need the tunnel interface MTU set to %d", t)
+		add(WarnClampNotUDP, "MSS clamping only rewrites TCP SYNs: UDP (QUIC, DNS), ESP and ICMP still need the tunnel interface MTU set to %d", t)
 	}
 	if r.MSS.IPv4 < 536 {
 		add(WarnMSSBelow536, "IPv4 MSS %d is below 536: legal, but a host that receives no MSS option assumes 536 (RFC 9293 §3.7.1), and its 576-byte packets do not fit this %d-byte tunnel: every SYN must be clamped", r.MSS.IPv4, t)
