@@ -60,8 +60,8 @@ type Analyzer struct {
 	lastLink  layers.LinkType
 	lastLinkN int64
 	stacks    map[Stack]int64
-	lastStack Stack
-	lastStN   int64
+	stackC    [8]Stack
+	stackN    [8]int64
 
 	nonIP     int64
 	truncated evidence
@@ -225,15 +225,37 @@ func (a *Analyzer) FeedPacket(link layers.LinkType, data []byte, num, time int64
 	a.Packet(link, data)
 }
 
+// countStack counts a packet's encapsulation. A capture mixes a handful of
+// stacks packet by packet, so a small array takes the counts before the map
+// (hashing a Stack per packet was a visible cost).
 func (a *Analyzer) countStack(s *Stack) {
-	if a.lastStN > 0 && *s == a.lastStack {
-		a.lastStN++
-		return
+	for i := range a.stackN {
+		if a.stackN[i] > 0 && a.stackC[i] == *s {
+			a.stackN[i]++
+			return
+		}
 	}
-	if a.lastStN > 0 {
-		a.stacks[a.lastStack] += a.lastStN
+	// evict the slot used least, into the map
+	j := 0
+	for i := range a.stackN {
+		if a.stackN[i] < a.stackN[j] {
+			j = i
+		}
 	}
-	a.lastStack, a.lastStN = *s, 1
+	if a.stackN[j] > 0 {
+		a.stacks[a.stackC[j]] += a.stackN[j]
+	}
+	a.stackC[j], a.stackN[j] = *s, 1
+}
+
+// flushStacks moves the small array's counts into the map.
+func (a *Analyzer) flushStacks() {
+	for i := range a.stackN {
+		if a.stackN[i] > 0 {
+			a.stacks[a.stackC[i]] += a.stackN[i]
+			a.stackN[i] = 0
+		}
+	}
 }
 
 // transport handles a packet whose transport header was decoded.

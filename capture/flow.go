@@ -150,6 +150,7 @@ type stall struct {
 // trouble, offload or ICMP need lives in a dirRare allocated on first use,
 // which keeps the per-flow footprint (and cache misses) small.
 type dir struct {
+	// first cache lines: what every packet reads or writes
 	point    uint64
 	pointSet bool
 	syn      bool
@@ -159,7 +160,7 @@ type dir struct {
 	rst      bool
 	fin      bool
 	win      uint16
-	synSeq   uint32
+	mss      uint16 // the SYN's MSS option (opts.MSS), kept hot for the peer's segment checks
 	sndMax   uint32
 	una      uint32 // highest acknowledgment from the peer
 	pkts     int64
@@ -167,8 +168,10 @@ type dir struct {
 	bytes    int64
 	lastTime int64
 	lastNum  int64
-	synNum   int64
-	opts     mss.Summary // of the (first) SYN
+	df, noDF int64
+	hdrs     int // IP + TCP header bytes of the latest data segment
+	segs     segQueue
+	r        *dirRare
 
 	maxPayload   int
 	maxPayNum    int64
@@ -176,12 +179,12 @@ type dir struct {
 	maxDelivered int
 	maxDelivNum  int64
 	maxDelivIP   int
-	df, noDF     int64
 	retrans      int64
-	hdrs         int // IP + TCP header bytes of the latest data segment
-	segs         segQueue
 
-	r *dirRare
+	// the SYN
+	synSeq uint32
+	synNum int64
+	opts   mss.Summary // of the (first) SYN
 }
 
 // dirRare is the state of a direction that most flows never need.
@@ -329,6 +332,7 @@ func (a *Analyzer) tcp(f *flow, di int, p *Packet) {
 			} else {
 				d.opts = mss.Summary{SYN: true, WScale: -1}
 			}
+			d.mss = d.opts.MSS
 			d.seqInit, d.sndMax = true, t.Seq+1
 		}
 	}
@@ -386,9 +390,16 @@ func (a *Analyzer) tcpData(f *flow, d, peer *dir, p *Packet) {
 		d.seqInit, d.sndMax = true, seq
 	}
 	if !seqLT(seq, d.sndMax) {
-		// new data (possibly after a gap the capture missed)
-		if !d.segs.push(seg{seq: seq, len: int32(n), minLen: int32(n), ipLen: int32(ipLen), tx: 1, firstNum: p.Num, firstTime: p.Time}) {
-			d.wr().untracked++
+		// New data (possibly after a gap the capture missed). Only a
+		// segment larger than any delivered so far can teach something
+		// (a larger delivery, or a stall of a size that never got
+		// through), so only those are tracked: on a healthy flow the queue
+		// stays empty once a full-size segment is acknowledged. Offload
+		// super-packets are not wire segments and are not tracked.
+		if n > d.maxDelivered && !offl {
+			if !d.segs.push(seg{seq: seq, len: int32(n), minLen: int32(n), ipLen: int32(ipLen), tx: 1, firstNum: p.Num, firstTime: p.Time}) {
+				d.wr().untracked++
+			}
 		}
 		d.sndMax = end
 		return
@@ -555,8 +566,8 @@ func sendMSS(peer *dir, fam uint8) int {
 	if !peer.syn {
 		return 0
 	}
-	if peer.opts.MSS > 0 {
-		return int(peer.opts.MSS)
+	if peer.mss > 0 {
+		return int(peer.mss)
 	}
 	return mss.DefaultSendMSS(famOf(fam))
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -256,4 +257,66 @@ func TestLabOffload(t *testing.T) {
 	if f := find(r, CodeOffload); f != nil && (!strings.HasPrefix(f.Flow, "10.0.2.2:") || r.Summary.LargestPacket <= 1500) {
 		t.Errorf("offload on %q, largest packet %d: want the server's super-packets", f.Flow, r.Summary.LargestPacket)
 	}
+}
+
+// TestLabLargeCapture records the large lab-made capture that
+// scripts/bench-analyze.sh measures; it runs only when MTUKIT_LABCAP names
+// the output file. MTUKIT_LABCAP_MB megabytes (default 400) are downloaded
+// over 8 parallel connections through the router, whose link to the server
+// is captured whole (offloads off: every frame as it was on the wire).
+func TestLabLargeCapture(t *testing.T) {
+	out := os.Getenv("MTUKIT_LABCAP")
+	if out == "" {
+		t.Skip("set MTUKIT_LABCAP=file.pcap to record the benchmark capture")
+	}
+	mb := 400
+	if v := os.Getenv("MTUKIT_LABCAP_MB"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("MTUKIT_LABCAP_MB=%q: want a number of megabytes", v)
+		}
+		mb = n
+	}
+	p := newPath(t, 0, 0, false)
+	proc := p.r.Start("tcpdump", "-n", "-B", "131072", "-i", p.rs.IfA, "-w", out, "tcp")
+	time.Sleep(1500 * time.Millisecond) // tcpdump has no "listening" handshake here: give it time
+	const conns = 8
+	per := mb << 20 / conns
+	errs := make(chan error, conns)
+	for range conns {
+		c, s, err := netlab.TCPPair(p.c, p.s, p.server, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			defer s.Close()
+			buf := make([]byte, 256<<10)
+			for left := per; left > 0; left -= len(buf) {
+				if _, err := s.Write(buf[:min(len(buf), left)]); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+		go func() {
+			defer c.Close()
+			c.SetReadDeadline(time.Now().Add(2 * time.Minute))
+			n, err := io.Copy(io.Discard, c)
+			if err == nil && n != int64(per) {
+				err = io.ErrUnexpectedEOF
+			}
+			errs <- err
+		}()
+	}
+	for range conns {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(500 * time.Millisecond)
+	if err := proc.Stop(); err != nil {
+		t.Log(err)
+	}
+	proc.Wait(10 * time.Second)
+	t.Logf("%s: %s", out, strings.TrimSpace(proc.Stderr()))
 }

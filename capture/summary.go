@@ -80,10 +80,7 @@ func (a *Analyzer) Report() *Report {
 		a.links[a.lastLink] += a.lastLinkN
 		a.lastLinkN = 0
 	}
-	if a.lastStN > 0 {
-		a.stacks[a.lastStack] += a.lastStN
-		a.lastStN = 0
-	}
+	a.flushStacks()
 	// finish flows in a stable order
 	fs := make([]*flow, 0, a.flows.n)
 	a.flows.each(func(f *flow) { fs = append(fs, f) })

@@ -11,8 +11,15 @@ import (
 // ordering its endpoints into a canonical key (the profile's top cost with
 // a Go map on a busy capture).
 type flowTable struct {
-	slots []*flow
+	slots []slot
 	n     int
+}
+
+// slot keeps the hash next to the pointer, so a probe that collides does
+// not touch the other flow's memory (a cache miss on a busy capture).
+type slot struct {
+	hash uint64
+	f    *flow
 }
 
 // Hash mixing constants (from wyhash / splitmix64).
@@ -54,19 +61,19 @@ func (f *flow) match(fam uint8, src, dst *[16]byte, sp, dp uint16) (int, bool) {
 	return 0, false
 }
 
-func (t *flowTable) init() { t.slots = make([]*flow, 1024) }
+func (t *flowTable) init() { t.slots = make([]slot, 1024) }
 
 // get finds the flow of a packet.
 func (t *flowTable) get(h uint64, fam uint8, src, dst *[16]byte, sp, dp uint16) (*flow, int) {
 	mask := uint64(len(t.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
-		f := t.slots[i]
-		if f == nil {
+		s := &t.slots[i]
+		if s.f == nil {
 			return nil, 0
 		}
-		if f.hash == h {
-			if di, ok := f.match(fam, src, dst, sp, dp); ok {
-				return f, di
+		if s.hash == h {
+			if di, ok := s.f.match(fam, src, dst, sp, dp); ok {
+				return s.f, di
 			}
 		}
 	}
@@ -84,18 +91,18 @@ func (t *flowTable) put(f *flow) {
 func (t *flowTable) insert(f *flow) {
 	mask := uint64(len(t.slots) - 1)
 	i := f.hash & mask
-	for t.slots[i] != nil {
+	for t.slots[i].f != nil {
 		i = (i + 1) & mask
 	}
-	t.slots[i] = f
+	t.slots[i] = slot{f.hash, f}
 }
 
 func (t *flowTable) grow() {
 	old := t.slots
-	t.slots = make([]*flow, 2*len(old))
-	for _, f := range old {
-		if f != nil {
-			t.insert(f)
+	t.slots = make([]slot, 2*len(old))
+	for _, s := range old {
+		if s.f != nil {
+			t.insert(s.f)
 		}
 	}
 }
@@ -105,20 +112,20 @@ func (t *flowTable) grow() {
 func (t *flowTable) remove(f *flow) {
 	mask := uint64(len(t.slots) - 1)
 	i := f.hash & mask
-	for t.slots[i] != f {
-		if t.slots[i] == nil {
+	for t.slots[i].f != f {
+		if t.slots[i].f == nil {
 			return
 		}
 		i = (i + 1) & mask
 	}
-	t.slots[i] = nil
+	t.slots[i] = slot{}
 	t.n--
-	for j := (i + 1) & mask; t.slots[j] != nil; j = (j + 1) & mask {
+	for j := (i + 1) & mask; t.slots[j].f != nil; j = (j + 1) & mask {
 		g := t.slots[j]
 		home := g.hash & mask
 		// g may move to the hole at i if its home is not in (i, j]
 		if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
-			t.slots[i], t.slots[j] = g, nil
+			t.slots[i], t.slots[j] = g, slot{}
 			i = j
 		}
 	}
@@ -126,9 +133,9 @@ func (t *flowTable) remove(f *flow) {
 
 // each calls fn for every flow.
 func (t *flowTable) each(fn func(*flow)) {
-	for _, f := range t.slots {
-		if f != nil {
-			fn(f)
+	for _, s := range t.slots {
+		if s.f != nil {
+			fn(s.f)
 		}
 	}
 }

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Speed of `mtukit analyze` against `tshark -T fields` (extracting the MSS and
+# ICMP MTU fields) on large captures, in packets per second per core.
+#
+# Captures (rebuilt every run, deterministic):
+#   synth-snap128.pcap  3M packets, tcpdump -s 128 style   (internal/tracegen, seed 1)
+#   synth-full.pcap     500k whole frames                   (internal/tracegen, seed 1)
+#   lab.pcap            400 MB downloaded over 8 connections through a router in
+#                       network namespaces, captured whole (needs root; LAB=0 skips)
+#
+# "Per core" is packets divided by the CPU time (user + system) the process
+# used, so the figure holds on a busy machine; wall time is shown too.
+#
+# Usage: scripts/bench-analyze.sh            (files in a temporary directory)
+#        BENCH_DIR=/tmp/bench RUNS=5 scripts/bench-analyze.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+dir=${BENCH_DIR:-$(mktemp -d)}
+runs=${RUNS:-3}
+mkdir -p "$dir"
+for tool in tshark capinfos; do
+  command -v "$tool" >/dev/null || { echo "bench-analyze: $tool is needed (apt-get install tshark)" >&2; exit 1; }
+done
+
+echo "building into $dir"
+go build -o "$dir/mtukit" ./cmd/mtukit
+go build -o "$dir/tracegen" ./internal/tracegen/cmd/tracegen
+"$dir/tracegen" -o "$dir/synth-snap128.pcap" -packets 3000000 -snap 128 -seed 1
+"$dir/tracegen" -o "$dir/synth-full.pcap" -packets 500000 -seed 1
+files=("$dir/synth-snap128.pcap" "$dir/synth-full.pcap")
+if [ "${LAB:-1}" = 1 ] && [ "$(id -u)" = 0 ]; then
+  rm -f "$dir/lab.pcap"
+  MTUKIT_LAB=1 MTUKIT_LABCAP="$dir/lab.pcap" MTUKIT_LABCAP_MB="${LAB_MB:-400}" \
+    go test ./capture -run '^TestLabLargeCapture$' -count=1 >/dev/null
+  files+=("$dir/lab.pcap")
+fi
+
+# cpu CMD...: runs CMD, prints "cpu_seconds wall_seconds"
+cpu() {
+  /usr/bin/time -f "%U %S %e" -o "$dir/time.out" "$@" >/dev/null 2>&1
+  awk '{printf "%.3f %.3f\n", $1 + $2, $3}' "$dir/time.out"
+}
+
+printf '\n%-20s %9s %8s | %-28s | %-28s | %s\n' file packets MB "mtukit: cpu s, wall s, pkt/s/core" "tshark: cpu s, wall s, pkt/s/core" ratio
+for f in "${files[@]}"; do
+  pkts=$(capinfos -M -c "$f" | awk -F: '/Number of packets/ {gsub(/ /, "", $2); print $2}')
+  mb=$(( $(stat -c %s "$f") / 1048576 ))
+  cat "$f" >/dev/null # page cache, for both tools alike
+  best=""
+  for _ in $(seq "$runs"); do
+    r=$(cpu "$dir/mtukit" analyze --json "$f")
+    if [ -z "$best" ] || awk -v a="${r%% *}" -v b="${best%% *}" 'BEGIN{exit !(a<b)}'; then best=$r; fi
+  done
+  ts=$(cpu tshark -n -r "$f" -T fields -e frame.number -e tcp.options.mss_val -e icmp.mtu -e icmpv6.mtu)
+  read -r mc mw <<<"$best"
+  read -r tc tw <<<"$ts"
+  printf '%-20s %9d %8d | %6.3f %6.3f %12.0f  | %6.3f %6.3f %12.0f  | %.0fx\n' \
+    "$(basename "$f")" "$pkts" "$mb" "$mc" "$mw" "$(awk -v p="$pkts" -v c="$mc" 'BEGIN{print p/c}')" \
+    "$tc" "$tw" "$(awk -v p="$pkts" -v c="$tc" 'BEGIN{print p/c}')" "$(awk -v a="$tc" -v b="$mc" 'BEGIN{print a/b}')"
+done
+echo
+echo "in-process (go test -bench, 400k packets, -s 128, in memory):"
+go test ./capture -run '^$' -bench '^BenchmarkAnalyze$' -benchtime 5x -count 1 | grep -E '^Benchmark'
