@@ -356,6 +356,37 @@ func TestTextPayloadLine(t *testing.T) {
 	}
 }
 
+// Vendor notes must describe the vendor's behaviour: xt_TCPMSS itself never
+// raises an MSS (since Linux 2.6.25, iptables-extensions(8)); the tcpmss
+// match is what stops it inserting an option into SYNs that carry none.
+func TestVendorNotes(t *testing.T) {
+	r := calc(t, Options{Stack: "gre"})
+	for _, tc := range []struct {
+		vendor    string
+		want, not []string
+	}{
+		{"linux-iptables", []string{"never raises", "insert"}, []string{"makes the rule only lower"}},
+		{"palo-alto", []string{"MSS = interface MTU (1500) - adjustment, so 64 gives 1436"}, nil},
+	} {
+		note := ""
+		for _, c := range r.Clamp {
+			if c.Vendor == tc.vendor {
+				note = c.Note
+			}
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(note, w) {
+				t.Errorf("%s note lacks %q: %s", tc.vendor, w, note)
+			}
+		}
+		for _, w := range tc.not {
+			if strings.Contains(note, w) {
+				t.Errorf("%s note says %q: %s", tc.vendor, w, note)
+			}
+		}
+	}
+}
+
 func TestPacketBreakdown(t *testing.T) {
 	r := calc(t, Options{Stack: "esp(3des,md5)", LinkMTU: 1500, Packet: 1500})
 	if r.Packet == nil || r.Packet.Wire != 1552 || r.Packet.Fits {

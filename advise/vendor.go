@@ -42,7 +42,7 @@ func vendorConfigs(st *encap.Stack, r *Report, opts Options) []VendorConfig {
 			ipt = append(ipt, fmt.Sprintf("ip6tables -t mangle -A FORWARD %s %s -p tcp --tcp-flags SYN,RST SYN -m tcpmss --mss %d:65535 -j TCPMSS --set-mss %d", dir, ifn, m6+1, m6))
 		}
 	}
-	add("linux-iptables", "Linux (iproute2 + iptables)", "The tcpmss match makes the rule only lower the MSS. --clamp-mss-to-pmtu does the same from the route MTU (MTU-40 / MTU-60) once the interface MTU is right."+noV6, ipt...)
+	add("linux-iptables", "Linux (iproute2 + iptables)", "TCPMSS never raises an MSS (Linux 2.6.25+); the tcpmss match keeps the rule off SYNs without an MSS option, into which TCPMSS would insert one. --clamp-mss-to-pmtu derives the value from the route MTU (MTU-40 / MTU-60) once the interface MTU is right."+noV6, ipt...)
 
 	nft := []string{
 		fmt.Sprintf("ip link set dev %s mtu %d", ifn, t),
