@@ -141,6 +141,7 @@ func TestWarningMessages(t *testing.T) {
 			[]string{"1420", "underlay MTU - 80", "1440 fits"}, nil},
 		{"jumbo: an L2 switch drops silently, a router would send ICMP", "", 9000, WarnJumbo, []string{"switch", "no ICMP"}, []string{"one 1500-byte hop"}},
 		{"clamping is TCP-only; GRE keepalives are tiny", "gre", 1500, WarnClampNotUDP, []string{"UDP", "1476"}, []string{"keepalive"}},
+		{"TCP over TCP: the outer connection's options are not in the 20 bytes", "openvpn(tcp)", 1500, WarnTCPoverTCP, []string{"both layers", "12 bytes"}, nil},
 		{"the option is defined in RFC 2473 §4.1.1", "ip6gre", 1500, WarnEncapLimit, []string{"RFC 2473 §4.1.1"}, []string{"§5.1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

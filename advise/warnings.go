@@ -122,7 +122,7 @@ func warnings(st *encap.Stack, r *Report, opts Options) []Warning {
 		add(WarnTimestamps, "TCP timestamps (on by default in Linux) cost 12 bytes per segment: MSS %d carries %d; do not subtract them in the clamp (RFC 6691)", r.MSS.IPv4, r.Payload.IPv4Timestamps)
 	}
 	if has(func(l *encap.Layer) bool { return l.Name == "openvpn" && l.Kind == encap.KindVPN && !l.UDP }) != nil {
-		add(WarnTCPoverTCP, "OpenVPN over TCP stacks TCP on TCP: losses trigger retransmissions at both layers; prefer UDP")
+		add(WarnTCPoverTCP, "OpenVPN over TCP stacks TCP on TCP: losses trigger retransmissions at both layers; prefer UDP. The outer connection's own TCP options are not counted here (12 bytes more per segment with timestamps, Linux's default)")
 	}
 	if w == nil {
 		w = []Warning{}
