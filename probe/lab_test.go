@@ -1,3 +1,5 @@
+//go:build linux
+
 package probe
 
 import (
@@ -12,8 +14,8 @@ import (
 
 	"github.com/mtukit/mtukit/advise"
 	"github.com/mtukit/mtukit/encap"
-	"github.com/mtukit/mtukit/mss"
 	"github.com/mtukit/mtukit/internal/netlab"
+	"github.com/mtukit/mtukit/mss"
 )
 
 // labPath is client -> router -> server in fresh namespaces: the client and
@@ -307,3 +309,48 @@ func forgedPTB(src, dst netip.Addr, mtu int, method string) []byte {
 	return m
 }
 
+// TestLabHops: client -> r1 -> r2 -> server with the bottleneck on r2's
+// link to the server; --hops must name hop 2 and r2's address (the lab's
+// topology is the oracle), with and without the PTB delivered.
+func TestLabHops(t *testing.T) {
+	netlab.Require(t, "nft")
+	for _, blackhole := range []bool{false, true} {
+		t.Run(fmt.Sprintf("blackhole=%v", blackhole), func(t *testing.T) {
+			t.Parallel()
+			lab := netlab.New(t)
+			c, r1, r2, s := lab.Host("client"), lab.Host("rone"), lab.Host("rtwo"), lab.Host("server")
+			lab.Link(c, r1, netlab.LinkOpts{MTU: 1500, AddrA: "10.0.1.1/24", AddrB: "10.0.1.2/24"})
+			lab.Link(r1, r2, netlab.LinkOpts{MTU: 1500, AddrA: "10.0.3.1/24", AddrB: "10.0.3.2/24"})
+			lab.Link(r2, s, netlab.LinkOpts{MTU: 1400, AddrA: "10.0.2.1/24", AddrB: "10.0.2.2/24"})
+			r1.Forwarding(true)
+			r2.Forwarding(true)
+			c.Route("default", "10.0.1.2")
+			r1.Route("10.0.2.0/24", "10.0.3.2")
+			r2.Route("10.0.1.0/24", "10.0.3.1")
+			s.Route("default", "10.0.2.1")
+			if blackhole {
+				r2.DropPTB()
+			}
+			o := Options{Addr: netip.MustParseAddr("10.0.2.2"), Timeout: 200 * time.Millisecond, Rate: 1000, Hops: true, MaxDuration: 20 * time.Second}
+			var rep *Report
+			var err error
+			if derr := c.Do(func() error { rep, err = Run(context.Background(), o); return nil }); derr != nil {
+				t.Fatal(derr)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := rep.Hops
+			t.Logf("pmtu %d blackhole %v ptb from %q hops %+v", rep.PMTU, rep.Blackhole, rep.PTBFrom, h)
+			if rep.PMTU != 1400 || rep.Blackhole != blackhole {
+				t.Fatalf("pmtu %d blackhole %v", rep.PMTU, rep.Blackhole)
+			}
+			if h == nil || h.PathHops != 3 || h.DropHop != 2 || h.DropRouter != "10.0.3.2" || h.Size != 1401 {
+				t.Errorf("hops %+v; want path 3 hops, 1401-byte packets die after hop 2 (10.0.3.2)", h)
+			}
+			if !blackhole && rep.PTBFrom != "10.0.3.2" {
+				t.Errorf("ptb_from %q, want r2 (10.0.3.2)", rep.PTBFrom)
+			}
+		})
+	}
+}

@@ -46,6 +46,9 @@ type Options struct {
 	Token   []byte        // shared token for the responder (udp)
 	Stack   string        // tunnel stack the advice is for ("" a plain link)
 	Socket  string        // SocketAuto, SocketRaw, SocketErrqueue
+	// Hops locates, after the search, the hop where packets above the
+	// path MTU die (TTL bisection; icmp method with a raw socket).
+	Hops bool
 	// MaxDuration bounds the whole run; 2 minutes.
 	MaxDuration time.Duration
 	// Progress, when set, is called after every probe outcome.
@@ -66,8 +69,10 @@ var ErrMinLost = errors.New("no probe was acknowledged, not even the minimum siz
 type event struct {
 	ack  bool
 	seq  uint32
-	size int // ack: the size the peer saw (0: unknown)
-	ptb  PTB // when !ack; Payload is a private copy
+	size int        // ack: the size the peer saw (0: unknown)
+	ptb  PTB        // when !ack; Payload is a private copy
+	te   bool       // a time exceeded (quote in ptb), for --hops
+	from netip.Addr // the sender of an ICMP message (raw sockets only)
 	err  error
 }
 
@@ -176,6 +181,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.MaxDuration)
 	defer cancel()
 
+	if o.Hops && o.Method != MethodICMP {
+		return nil, errors.New("hops: only with the icmp method")
+	}
 	if o.Method == MethodTCP {
 		if err := tcpMSS(ctx, &o, rep); err != nil {
 			return nil, err
@@ -219,6 +227,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if rep.ProbesAcked == 0 {
 		rep.PMTU = 0
 		return rep, ErrMinLost
+	}
+	if o.Hops && rep.PMTU < o.Max {
+		h, err := locate(ctx, tr, &o, rep.PMTU+1)
+		if err != nil {
+			return rep, err
+		}
+		rep.Hops = h
 	}
 	if err := rep.recommend(o.Stack); err != nil {
 		return rep, err
@@ -355,8 +370,8 @@ func drive(ctx context.Context, s plpmtud.Strategy, tr transport, o *Options, re
 				progress(fmt.Sprintf("ack %d", f.size))
 				continue
 			}
-			if ev.ptb.Dst != o.Addr {
-				continue // about other traffic (a raw socket sees every PTB)
+			if ev.te || ev.ptb.Dst != o.Addr {
+				continue // a late time exceeded, or other traffic (a raw socket sees every PTB)
 			}
 			rep.PTBReceived++
 			i := -1
@@ -375,6 +390,9 @@ func drive(ctx context.Context, s plpmtud.Strategy, tr transport, o *Options, re
 			usedPTB++
 			if rep.PTBMTU == 0 || ev.ptb.MTU < rep.PTBMTU {
 				rep.PTBMTU = ev.ptb.MTU
+				if ev.from.IsValid() {
+					rep.PTBFrom = ev.from.String()
+				}
 			}
 			s.OnPTB(f.size, ev.ptb.MTU, now())
 			progress(fmt.Sprintf("ptb %d->%d", f.size, ev.ptb.MTU))

@@ -72,7 +72,10 @@ func ParseICMPv4(msg []byte, p *PTB) error {
 		return ErrNotPTB
 	}
 	*p = PTB{MTU: int(binary.BigEndian.Uint16(msg[6:8]))}
-	q := msg[8:]
+	return parseQuote4(msg[8:], p)
+}
+
+func parseQuote4(q []byte, p *PTB) error {
 	if len(q) < 20+8 {
 		return ErrShortQuote
 	}
@@ -106,7 +109,10 @@ func ParseICMPv6(msg []byte, p *PTB) error {
 		return ErrNotPTB
 	}
 	*p = PTB{IPv6: true, MTU: int(min(binary.BigEndian.Uint32(msg[4:8]), 1<<31-1))}
-	q := msg[8:]
+	return parseQuote6(msg[8:], p)
+}
+
+func parseQuote6(q []byte, p *PTB) error {
 	if len(q) < 40+8 {
 		return ErrShortQuote
 	}
@@ -119,6 +125,29 @@ func ParseICMPv6(msg []byte, p *PTB) error {
 	p.Dst = netip.AddrFrom16([16]byte(q[24:40]))
 	parseTransport(p, q[40:], icmp6Echo)
 	return nil
+}
+
+// ErrNotTimeExceeded is ParseTimeExceeded's answer for other messages.
+var ErrNotTimeExceeded = errors.New("not a time exceeded message")
+
+// ParseTimeExceeded parses an ICMPv4 (type 11 code 0) or ICMPv6 (type 3
+// code 0) "time exceeded in transit" into p (MTU 0), for --hops: which
+// router a probe of limited TTL reached.
+func ParseTimeExceeded(msg []byte, v6 bool, p *PTB) error {
+	if len(msg) < 8 {
+		return ErrShortICMP
+	}
+	*p = PTB{IPv6: v6}
+	if v6 {
+		if msg[0] != 3 || msg[1] != 0 {
+			return ErrNotTimeExceeded
+		}
+		return parseQuote6(msg[8:], p)
+	}
+	if msg[0] != 11 || msg[1] != 0 {
+		return ErrNotTimeExceeded
+	}
+	return parseQuote4(msg[8:], p)
 }
 
 func parseTransport(p *PTB, t []byte, echoType byte) {

@@ -161,6 +161,33 @@ func TestParseRealPTB(t *testing.T) {
 	}
 }
 
+func TestParseTimeExceeded(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		v6   bool
+		msg  []byte
+		err  error
+	}{
+		{"v4", false, icmp4(11, 0, 0, quoted4(5, 1401, 1, echo4, nil)), nil},
+		{"v6", true, icmp6(3, 0, quoted6(1401, 58, echo6, nil)), nil},
+		{"v4 reassembly timeout is not transit", false, icmp4(11, 1, 0, quoted4(5, 1401, 1, echo4, nil)), ErrNotTimeExceeded},
+		{"v4 PTB", false, icmp4(3, 4, 1400, quoted4(5, 1401, 1, echo4, nil)), ErrNotTimeExceeded},
+		{"v6 PTB", true, icmp6(2, 1400, quoted6(1401, 58, echo6, nil)), ErrNotTimeExceeded},
+		{"v4 short quote", false, icmp4(11, 0, 0, nil), ErrShortQuote},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var p PTB
+			err := ParseTimeExceeded(tc.msg, tc.v6, &p)
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("err %v, want %v", err, tc.err)
+			}
+			if err == nil && (p.Size != 1401 || !p.Echo || p.EchoID != 0x1234 || p.EchoSeq != 7) {
+				t.Errorf("parsed %+v", p)
+			}
+		})
+	}
+}
+
 func TestMatches(t *testing.T) {
 	tag := []byte("MTK1")
 	base := Quote{Src: cli4, Dst: srv4, Proto: 17, SrcPort: 40000, DstPort: 4821, Size: 1400, Tag: tag}
@@ -263,7 +290,13 @@ func FuzzParsePTB(f *testing.F) {
 	f.Add(true, icmp6(2, 1280, quoted6(1400, 58, echo6, nil)))                     // ICMPv6 PTB for an echo
 	f.Add(true, icmp6(2, 1400, quoted6(1500, 17, udpHdr, nil)))                    // for a UDP probe
 	f.Add(true, icmp6(2, 1400, quoted6(1500, 17, udpHdr, nil))[:50])               // cut
+	f.Add(false, icmp4(11, 0, 0, quoted4(5, 1401, 1, echo4, nil)))                 // time exceeded for --hops
+	f.Add(true, icmp6(3, 0, quoted6(1401, 58, echo6, nil)))                        // ICMPv6 time exceeded
 	f.Fuzz(func(t *testing.T, v6 bool, msg []byte) {
+		var te PTB
+		if err := ParseTimeExceeded(msg, v6, &te); err == nil && (te.MTU != 0 || te.IPv6 != v6 || len(te.Payload) > len(msg)) {
+			t.Fatalf("time exceeded %+v", te)
+		}
 		var p PTB
 		var err error
 		if v6 {

@@ -40,6 +40,8 @@ type Report struct {
 	PTBIgnored  int `json:"ptb_ignored"`
 	// PTBMTU is the smallest next-hop MTU of a PTB that was used (0: none).
 	PTBMTU int `json:"ptb_mtu,omitempty"`
+	// PTBFrom is the router that sent that PTB (raw sockets only).
+	PTBFrom string `json:"ptb_from,omitempty"`
 
 	// Blackhole is true when probes above PMTU vanished with no valid PTB
 	// while smaller ones were acknowledged (at least two such losses).
@@ -54,6 +56,9 @@ type Report struct {
 	MSSNegotiated int  `json:"mss_negotiated,omitempty"`
 
 	DurationMS int64 `json:"duration_ms"`
+
+	// Hops is --hops: where packets above the path MTU die.
+	Hops *HopReport `json:"hops,omitempty"`
 
 	// Recommended is calc's advice (advise.Calc) for this path MTU.
 	Recommended *Recommendation `json:"recommended,omitempty"`
@@ -92,6 +97,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	ptb := fmt.Sprintf("%d packet too big received, %d ignored (forged, mismatched or unusable)", r.PTBReceived, r.PTBIgnored)
 	if r.PTBMTU > 0 {
 		ptb += fmt.Sprintf("; next-hop MTU %d", r.PTBMTU)
+		if r.PTBFrom != "" {
+			ptb += " from " + r.PTBFrom
+		}
 	}
 	p("  ICMP         %s\n", ptb)
 	if r.Blackhole {
@@ -107,6 +115,14 @@ func (r *Report) WriteText(w io.Writer) error {
 			p("  MSS          our SYN said %d, the responder saw %d: a middlebox clamps the MSS; send MSS %d\n", r.MSSSent, r.MSSSeenByPeer, r.MSSNegotiated)
 		default:
 			p("  MSS          our SYN said %d, the responder saw %d: not clamped; send MSS %d\n", r.MSSSent, r.MSSSeenByPeer, r.MSSNegotiated)
+		}
+	}
+	if h := r.Hops; h != nil {
+		switch {
+		case h.DropHop > 0:
+			p("  hops         %d-byte packets reach hop %d (%s) and die on its next link; the destination is %d hops away (%d probes)\n", h.Size, h.DropHop, h.DropRouter, h.PathHops, h.Probes)
+		default:
+			p("  hops         could not locate where %d-byte packets die (%s; %d probes)\n", h.Size, h.Note, h.Probes)
 		}
 	}
 	if r.Capped {

@@ -312,12 +312,11 @@ func newICMPTransport(o *Options) (transport, error) {
 	t := &icmpTransport{base: b, buf: make([]byte, 65536)}
 	v6 := b.v6()
 	if o.Socket != SocketErrqueue {
-		var echoReply byte = icmp4EchoReply
-		var ptb byte = icmp4Unreach
+		var echoReply, ptb, te byte = icmp4EchoReply, icmp4Unreach, 11
 		if v6 {
-			echoReply, ptb = icmp6EchoReply, icmp6PacketTooBig
+			echoReply, ptb, te = icmp6EchoReply, icmp6PacketTooBig, 3
 		}
-		t.f, t.rc, err = openRaw(b.src, echoReply, ptb)
+		t.f, t.rc, err = openRaw(b.src, echoReply, ptb, te)
 		if err == nil {
 			t.raw, b.mode = true, SocketRaw
 			t.id = uint16(rand.Uint32())
@@ -437,9 +436,32 @@ func (t *icmpTransport) onData(p []byte, from netip.Addr) {
 		return
 	}
 	if e, ok := ptbEvent(msg, t.v6()); ok {
+		e.from = from
 		t.emit(e)
+		return
+	}
+	var te PTB
+	if ParseTimeExceeded(msg, t.v6(), &te) == nil {
+		te.Payload = nil
+		t.emit(event{te: true, from: from, ptb: te})
 	}
 }
+
+// setTTL sets the TTL (hop limit) of the next probes; 0 restores the
+// system default.
+func (t *icmpTransport) setTTL(ttl int) error {
+	if ttl == 0 {
+		ttl = -1
+	}
+	return control(t.rc, func(fd int) error {
+		if t.v6() {
+			return unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_UNICAST_HOPS, ttl)
+		}
+		return unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_TTL, ttl)
+	})
+}
+
+func (t *icmpTransport) rawSocket() bool { return t.raw }
 
 // onErr turns an error-queue PTB (already matched to this socket by the
 // kernel) into a PTB event carrying the quoted echo header.
@@ -580,7 +602,7 @@ func (t *udpTransport) onData(p []byte, from netip.Addr) {
 	t.emit(event{ack: true, seq: m.Seq, size: m.Size})
 }
 
-func (t *udpTransport) onRaw(p []byte, _ netip.Addr) {
+func (t *udpTransport) onRaw(p []byte, from netip.Addr) {
 	msg := p
 	if !t.v6() {
 		_, pl, err := StripIPv4(p)
@@ -590,6 +612,7 @@ func (t *udpTransport) onRaw(p []byte, _ netip.Addr) {
 		msg = pl
 	}
 	if e, ok := ptbEvent(msg, t.v6()); ok {
+		e.from = from
 		t.emit(e)
 	}
 }

@@ -21,7 +21,7 @@ type probeOptions struct {
 	min, max, retries, port              int
 	timeout, maxTime                     time.Duration
 	rate                                 float64
-	json, v4, v6, quiet                  bool
+	json, v4, v6, quiet, hops            bool
 }
 
 func init() {
@@ -67,6 +67,7 @@ ignored. Sizes are whole IP packets.`,
 		f.BoolVarP(&o.v4, "ipv4", "4", false, "use IPv4")
 		f.BoolVarP(&o.v6, "ipv6", "6", false, "use IPv6")
 		f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress line")
+		f.BoolVar(&o.hops, "hops", false, "locate the hop where packets above the path MTU die (TTL bisection; icmp, root)")
 		return c
 	})
 }
@@ -103,7 +104,10 @@ func runProbe(env *Env, o *probeOptions, host string) error {
 	opts := probe.Options{
 		Target: host, Addr: addr, Method: o.method, Search: o.search, Min: o.min, Max: o.max,
 		Timeout: o.timeout, Retries: o.retries, Rate: o.rate, Port: o.port, Stack: o.stack,
-		Socket: o.socket, MaxDuration: o.maxTime,
+		Socket: o.socket, MaxDuration: o.maxTime, Hops: o.hops,
+	}
+	if o.hops && o.method != probe.MethodICMP {
+		return usagef("--hops works with --method icmp only")
 	}
 	if o.token != "" {
 		opts.Token = []byte(o.token)

@@ -33,6 +33,7 @@ func TestProbeUsageErrors(t *testing.T) {
 		{"bad stack", []string{"probe", "--stack", "gre(", "127.0.0.1"}, "--stack"},
 		{"bad max", []string{"probe", "--max", "70000", "127.0.0.1"}, "--min/--max"},
 		{"bad socket", []string{"probe", "--socket", "magic", "127.0.0.1"}, "--socket"},
+		{"hops with udp", []string{"probe", "--hops", "--method", "udp", "127.0.0.1"}, "--hops"},
 		{"responder bad listen", []string{"responder", "--listen", "nowhere"}, "--listen"},
 		{"responder bad rate", []string{"responder", "--rate", "0"}, "must be positive"},
 	} {
