@@ -5,8 +5,13 @@ package probe
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -352,5 +357,38 @@ func TestLabHops(t *testing.T) {
 				t.Errorf("ptb_from %q, want r2 (10.0.3.2)", rep.PTBFrom)
 			}
 		})
+	}
+}
+
+// TestLabUnprivileged runs the real binary as nobody (no capabilities) in
+// the lab client: icmp through a ping socket (net.ipv4.ping_group_range),
+// udp with PTBs from the error queue, both exact behind a 1400 bottleneck.
+func TestLabUnprivileged(t *testing.T) {
+	netlab.Require(t, "setpriv", "go")
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "mtukit")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/mtukit/mtukit/cmd/mtukit").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	sc := scenario{mtu: 1400, method: MethodUDP}
+	p := buildPath(t, sc)
+	p.c.Sysctl("net.ipv4.ping_group_range", "65534 65534")
+	for _, method := range []string{MethodICMP, MethodUDP} {
+		out, err := p.c.Run("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all",
+			bin, "probe", "--json", "--method", method, "--port", strconv.Itoa(p.port), "--timeout", "200ms", "--rate", "1000", p.dst.String())
+		if err != nil {
+			t.Fatalf("%s: %v", method, err)
+		}
+		var rep Report
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("%s: %v: %s", method, err, out)
+		}
+		t.Logf("%s unprivileged: pmtu %d socket %s probes %d ptb %d", method, rep.PMTU, rep.Socket, rep.ProbesSent, rep.PTBReceived)
+		if rep.PMTU != 1400 || rep.Socket != SocketErrqueue || rep.PTBReceived == 0 {
+			t.Errorf("%s: pmtu %d socket %q ptb %d; want 1400 through the error queue", method, rep.PMTU, rep.Socket, rep.PTBReceived)
+		}
 	}
 }
