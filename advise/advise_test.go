@@ -212,6 +212,10 @@ func TestBlueprintTransportOffsets(t *testing.T) {
 			{0, "outer IPv4", "encap"}, {20, "ESP SPI", "encap"}, {24, "ESP sequence", "encap"}, {28, "ESP IV (aes-cbc)", "encap"},
 			{44, "GRE header", "encap"}, {48, "IPv4 header", "ip"}, {68, "TCP header", "tcp"}, {88, "TCP options (ts)", "options"},
 			{100, "TCP payload", "payload"}, {1482, "ESP pad length and next header", "trailer"}, {1484, "ESP ICV (HMAC-SHA1-96)", "trailer"}}},
+		{"IPv6 ESP transport: the segment's header is IPv6 (40)", "esp(transport,ipv6)", []fld{
+			{0, "IPv6 header", "ip"}, {40, "ESP SPI", "encap"}, {44, "ESP sequence", "encap"}, {48, "ESP IV (aes-gcm-16)", "encap"},
+			{56, "TCP header", "tcp"}, {76, "TCP options (ts)", "options"}, {88, "TCP payload", "payload"},
+			{1482, "ESP pad length and next header", "trailer"}, {1484, "aes-gcm-16 ICV", "trailer"}}},
 		{"ESP transport protecting the segment itself", "esp(transport)", []fld{
 			{0, "IPv4 header", "ip"}, {20, "ESP SPI", "encap"}, {24, "ESP sequence", "encap"}, {28, "ESP IV (aes-gcm-16)", "encap"},
 			{36, "TCP header", "tcp"}, {56, "TCP options (ts)", "options"}, {68, "TCP payload", "payload"},
@@ -219,7 +223,9 @@ func TestBlueprintTransportOffsets(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ts, _ := ParseTCPOptions("ts")
-			r := calc(t, Options{Stack: tc.stack, TCP: ts})
+			// An innermost transport layer's own family must win over --family.
+			fam := map[string]encap.Family{"esp(transport)": encap.IPv6, "esp(transport,ipv6)": encap.IPv4}[tc.stack]
+			r := calc(t, Options{Stack: tc.stack, TCP: ts, Family: fam})
 			var got []fld
 			for _, f := range r.Blueprint.Fields {
 				got = append(got, fld{f.Offset, f.Name, f.Role})

@@ -30,10 +30,7 @@ type BlueprintField struct {
 }
 
 func blueprint(st *encap.Stack, t int, opts Options) (Blueprint, error) {
-	f := opts.Family
-	if f == encap.IPv6 && t < 1280 {
-		f = encap.IPv4
-	}
+	f := segmentFamily(st, t, opts)
 	fields, err := st.Breakdown(t, opts.LinkMTU)
 	if err != nil {
 		return Blueprint{}, err

@@ -197,10 +197,7 @@ func status(t, link int) (string, string) {
 }
 
 func efficiency(st *encap.Stack, t int, opts Options) Efficiency {
-	f := opts.Family
-	if f == encap.IPv6 && t < 1280 {
-		f = encap.IPv4
-	}
+	f := segmentFamily(st, t, opts)
 	wire, _ := st.WireSize(t, opts.LinkMTU)
 	hdr := f.HeaderLen() + mss.TCPHeaderLen + opts.TCP.Bytes()
 	pay := max(t-hdr, 0)
@@ -212,3 +209,17 @@ func efficiency(st *encap.Stack, t int, opts Options) Efficiency {
 }
 
 func round4(x float64) float64 { return float64(int64(x*10000+0.5)) / 10000 }
+
+// segmentFamily is the family of the full-size segment that efficiency and
+// the blueprint lay out: --family, but IPv4 below 1280, and the family of
+// an innermost transport-mode ESP/AH layer, which protects that very packet.
+func segmentFamily(st *encap.Stack, t int, opts Options) encap.Family {
+	f := opts.Family
+	if n := len(st.Layers); n > 0 && st.Layers[n-1].Keep > 0 {
+		f = st.Layers[n-1].Outer
+	}
+	if f == encap.IPv6 && t < 1280 {
+		f = encap.IPv4
+	}
+	return f
+}
