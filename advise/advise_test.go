@@ -295,6 +295,7 @@ func TestVendorLines(t *testing.T) {
 			[]string{"st0"}},
 		{"SRX: IPsec inside GRE, MTU on st0", "gre/esp", "juniper-srx", 1500,
 			[]string{"set interfaces st0 unit 0 family inet mtu 1422", "tcp-mss ipsec-vpn mss 1382"}, []string{"gre-in", "gr-0/0/0"}},
+		{"VyOS: no GTP-U interface, said so", "gtpu", "vyos", 1500, []string{"set interfaces tunnel tun0 mtu 1464"}, nil},
 		{"VyOS: a VLAN tag is no tunnel", "dot1q(capped)", "vyos", 1500, []string{"set interfaces ethernet eth0 mtu 1496", "ip adjust-mss 1456"}, []string{"tunnel"}},
 		{"SRX: plain route-based IPsec", "esp", "juniper-srx", 1500, []string{"st0 unit 0 family inet mtu 1446", "ipsec-vpn mss 1406"}, []string{"gre-in"}},
 	} {
@@ -374,6 +375,7 @@ func TestVendorNotes(t *testing.T) {
 	}{
 		{"linux-iptables", []string{"never raises", "insert"}, []string{"makes the rule only lower"}},
 		{"palo-alto", []string{"MSS = interface MTU (1500) - adjustment, so 64 gives 1436"}, nil},
+		{"vyos", nil, []string{"has no"}}, // GRE is a VyOS tunnel encapsulation
 	} {
 		note := ""
 		for _, c := range r.Clamp {
@@ -390,6 +392,11 @@ func TestVendorNotes(t *testing.T) {
 			if strings.Contains(note, w) {
 				t.Errorf("%s note says %q: %s", tc.vendor, w, note)
 			}
+		}
+	}
+	for _, c := range calc(t, Options{Stack: "gtpu"}).Clamp {
+		if c.Vendor == "vyos" && !strings.Contains(c.Note, "VyOS has no gtpu interface") {
+			t.Errorf("vyos note for GTP-U: %s", c.Note)
 		}
 	}
 }

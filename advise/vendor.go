@@ -146,7 +146,11 @@ func vendorConfigs(st *encap.Stack, r *Report, opts Options) []VendorConfig {
 	if v6 {
 		vy = append(vy, fmt.Sprintf("set interfaces %s %s ipv6 adjust-mss %d", vt, vn, m6))
 	}
-	add("vyos", "VyOS", "adjust-mss also accepts 'clamp-mss-to-pmtu'."+noV6, vy...)
+	vyNote := "adjust-mss also accepts 'clamp-mss-to-pmtu'."
+	if l := innermostTunnel(st); l != nil && vt == "tunnel" && !vyosTunnel[l.Name] {
+		vyNote += fmt.Sprintf(" VyOS has no %s interface: put these values on the interface that carries it.", l.Name)
+	}
+	add("vyos", "VyOS", vyNote+noV6, vy...)
 	return out
 }
 
@@ -235,6 +239,10 @@ func paIf(phys string) string {
 	}
 	return "ethernet1/1"
 }
+
+// vyosTunnel lists the layers a VyOS "interfaces tunnel" can be (its
+// encapsulation gre, gretap, ip6gre, ip6gretap, ipip, sit, ipip6/ip6ip6).
+var vyosTunnel = map[string]bool{"gre": true, "ip6gre": true, "gretap": true, "ip6gretap": true, "ipip": true, "sit": true, "ip6tnl": true}
 
 // vyosIf picks the VyOS interface type for the innermost tunnel layer.
 func vyosIf(st *encap.Stack, name string) (string, string) {
