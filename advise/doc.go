@@ -11,9 +11,10 @@
 // Status is decided by one rule, in this order:
 //
 //   - critical: the tunnel MTU is below 1280. IPv6 cannot run over it
-//     without fragmenting inside the tunnel (RFC 8200 §5), QUIC cannot run
-//     (RFC 9000 §14 needs 1200-byte UDP payloads), and below 576 the IPv4
-//     MSS falls under the 536 that every host must accept (RFC 9293).
+//     without fragmenting inside the tunnel (RFC 8200 §5), QUIC over IPv6
+//     cannot run (RFC 9000 §14: 1200-byte UDP payloads need 1248; over
+//     IPv4 1228), and below 576 the IPv4 MSS falls under the 536 a host
+//     assumes when no MSS option arrives (RFC 9293 §3.7.1).
 //   - needs-clamp: the stack takes room from the link MTU, so hosts that
 //     believe they have the link MTU will send packets that do not fit; the
 //     MSS must be clamped (and the tunnel interface MTU set) or the path
