@@ -29,12 +29,16 @@
 // counted in Report.PTBIgnored and dropped. A PTB only ever lowers: the
 // estimate is always a size that was acknowledged.
 //
-// # Black holes
+// # Black holes and loss
 //
-// Report.Blackhole is true when probes above the discovered size vanished
-// with no valid PTB while smaller ones were acknowledged, and at least two
-// such losses happened (the strategy's retries tell a black hole from random
-// loss).
+// When a search ends below the maximum, the smallest size above the answer
+// that was lost is probed again until it has been lost Retries times in
+// all (counting the search's own losses). If it is, and no valid PTB
+// explains it, Report.Blackhole is true: packets above that size vanish
+// while smaller ones pass. If it gets through instead, random loss misled
+// the search, which resumes from that acknowledged size (the same strategy,
+// a new interval; at most three times). So a black hole costs at most
+// Retries-1 extra probes, and loss cannot make mtukit report one.
 //
 // Sockets live in *_linux.go; other systems get stubs that return
 // "not implemented on GOOS/GOARCH".

@@ -201,6 +201,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	defer tr.close()
+	return search(ctx, tr, o, rep, start)
+}
+
+// search runs the strategy (resumed when verification shows it was misled
+// by loss), the black hole verdict, --hops and the advice over tr.
+func search(ctx context.Context, tr transport, o Options, rep *Report, start time.Time) (*Report, error) {
+	var err error
 	rep.Socket = tr.socket()
 	if o.Max == 0 {
 		o.Max = tr.maxSize()
@@ -212,14 +219,53 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	rep.Min, rep.Max = o.Min, o.Max
-	s, err := plpmtud.New(o.Search, plpmtud.Config{Min: o.Min, Max: o.Max, MaxProbes: o.Retries})
-	if err != nil {
-		return nil, err
+	st := newRunState()
+	lo := o.Min
+	var s plpmtud.Strategy
+	for round := 0; ; round++ {
+		s, err = plpmtud.New(o.Search, plpmtud.Config{Min: lo, Max: o.Max, MaxProbes: o.Retries})
+		if err != nil {
+			return nil, err
+		}
+		sub := o
+		sub.Min = lo
+		err = drive(ctx, s, tr, &sub, rep, start, st)
+		rep.PMTU = max(rep.PMTU, s.Estimate())
+		rep.State = s.State().String()
+		rep.Capped = rep.Capped || s.Capped()
+		if err != nil || rep.PMTU >= o.Max || st.ackedMax == 0 {
+			break
+		}
+		// Tell a black hole from random loss by retries: the smallest size
+		// above the estimate that was lost must be lost Retries times in
+		// all. If it gets through instead, the search was misled by loss:
+		// it resumes from that acknowledged size (at most 3 times).
+		s1 := 0
+		for size := range st.lost {
+			if size > rep.PMTU && (s1 == 0 || size < s1) {
+				s1 = size
+			}
+		}
+		if s1 == 0 {
+			break // everything above was refused by valid PTBs
+		}
+		var passed bool
+		passed, err = verify(ctx, tr, &o, rep, start, st, s1)
+		if err != nil {
+			break
+		}
+		if !passed {
+			// No valid PTB explains why s1 vanishes (none came, or they
+			// name an MTU that s1 fits).
+			rep.Blackhole = st.usedPTB == 0 || s1 <= rep.PTBMTU
+			break
+		}
+		rep.PMTU = s1
+		if round == 3 || s1 >= o.Max {
+			break
+		}
+		lo = s1
 	}
-	err = drive(ctx, s, tr, &o, rep, start)
-	rep.PMTU = s.Estimate()
-	rep.State = s.State().String()
-	rep.Capped = s.Capped()
 	rep.DurationMS = time.Since(start).Milliseconds()
 	if err != nil {
 		return rep, err
@@ -245,17 +291,25 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 // strategy decides every size; drive only adds a check that Min really
 // passes, for strategies that take it for granted and end on Min without
 // any acknowledgement, so a path below Min is an error, not an overshoot.
-func drive(ctx context.Context, s plpmtud.Strategy, tr transport, o *Options, rep *Report, start time.Time) error {
+// runState is what the driver learns over a run, across resumed searches.
+type runState struct {
+	lost     map[int]int // lost probes per size
+	ackedMax int         // largest acknowledged size
+	usedPTB  int         // valid PTBs given to a strategy
+	seq      uint32
+}
+
+func newRunState() *runState {
+	return &runState{lost: map[int]int{}, seq: uint32(rand.N(1 << 14))} // ICMP carries 16 bits of sequence; a run sends far fewer than 2^15 probes
+}
+
+func drive(ctx context.Context, s plpmtud.Strategy, tr transport, o *Options, rep *Report, start time.Time, st *runState) error {
 	var (
 		flying    []inflight
-		seq       = uint32(rand.N(1 << 14)) // arbitrary start; ICMP carries 16 bits, and a run sends far fewer than 2^15 probes
 		lastSend  time.Time
 		gap       = time.Duration(float64(time.Second) / o.Rate)
 		minOK     = s.State() == plpmtud.Base // the strategy confirms Min itself
 		confirmed = minOK
-		lostAbove = map[int]int{}
-		ackedMax  = 0
-		usedPTB   = 0
 		timer     = time.NewTimer(time.Hour)
 		limit     = s.Bound() + 2*o.Retries + 2
 	)
@@ -276,13 +330,13 @@ func drive(ctx context.Context, s plpmtud.Strategy, tr transport, o *Options, re
 			case <-t.C:
 			}
 		}
-		seq++
-		if err := tr.send(seq, size); err != nil {
+		st.seq++
+		if err := tr.send(st.seq, size); err != nil {
 			return fmt.Errorf("send %d-byte probe: %w", size, err)
 		}
 		lastSend = time.Now()
 		rep.ProbesSent++
-		flying = append(flying, inflight{seq: seq, size: size, deadline: lastSend.Add(o.Timeout), confirm: confirm})
+		flying = append(flying, inflight{seq: st.seq, size: size, deadline: lastSend.Add(o.Timeout), confirm: confirm})
 		return nil
 	}
 	finish := func(i int) inflight {
@@ -296,7 +350,7 @@ func drive(ctx context.Context, s plpmtud.Strategy, tr transport, o *Options, re
 		// larger passed; only then is Min itself checked, so a path below
 		// Min is an error, never an overshoot (a larger acknowledged probe
 		// already shows that Min passes).
-		if !confirmed && ackedMax >= o.Min {
+		if !confirmed && st.ackedMax >= o.Min {
 			confirmed = true
 		}
 		if !confirmed && s.Done() && !hasConfirm(flying) {
@@ -346,7 +400,7 @@ func drive(ctx context.Context, s plpmtud.Strategy, tr transport, o *Options, re
 				if f.confirm {
 					continue
 				}
-				lostAbove[f.size]++
+				st.lost[f.size]++
 				s.OnLoss(f.size, now())
 				progress(fmt.Sprintf("loss %d", f.size))
 			}
@@ -361,7 +415,7 @@ func drive(ctx context.Context, s plpmtud.Strategy, tr transport, o *Options, re
 				}
 				f := finish(i)
 				rep.ProbesAcked++
-				ackedMax = max(ackedMax, f.size)
+				st.ackedMax = max(st.ackedMax, f.size)
 				if f.confirm {
 					confirmed = true
 					continue
@@ -387,7 +441,7 @@ func drive(ctx context.Context, s plpmtud.Strategy, tr transport, o *Options, re
 				continue
 			}
 			f := finish(i)
-			usedPTB++
+			st.usedPTB++
 			if rep.PTBMTU == 0 || ev.ptb.MTU < rep.PTBMTU {
 				rep.PTBMTU = ev.ptb.MTU
 				if ev.from.IsValid() {
@@ -398,14 +452,6 @@ func drive(ctx context.Context, s plpmtud.Strategy, tr transport, o *Options, re
 			progress(fmt.Sprintf("ptb %d->%d", f.size, ev.ptb.MTU))
 		}
 	}
-	est := s.Estimate()
-	lost := 0
-	for size, n := range lostAbove {
-		if size > est {
-			lost += n
-		}
-	}
-	rep.Blackhole = usedPTB == 0 && lost >= 2 && rep.ProbesAcked > 0 && ackedMax <= est
 	return nil
 }
 
@@ -433,4 +479,61 @@ func deadline(ctx context.Context, d time.Duration) time.Time {
 		return dl
 	}
 	return t
+}
+
+// verify probes size until it is acknowledged (true) or lost Retries times
+// in all, counting the search's own losses of that size (false). A valid
+// PTB for it also ends with false (the size is too big, and said so).
+func verify(ctx context.Context, tr transport, o *Options, rep *Report, start time.Time, st *runState, size int) (bool, error) {
+	for st.lost[size] < o.Retries {
+		st.seq++
+		if err := tr.send(st.seq, size); err != nil {
+			return false, fmt.Errorf("send %d-byte probe: %w", size, err)
+		}
+		rep.ProbesSent++
+		q := tr.quote(st.seq, size)
+		timer := time.NewTimer(o.Timeout)
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				timer.Stop()
+				return false, ctx.Err()
+			case <-timer.C:
+				rep.ProbesLost++
+				st.lost[size]++
+				break wait
+			case ev := <-tr.events():
+				switch {
+				case ev.err != nil:
+					timer.Stop()
+					return false, ev.err
+				case ev.ack:
+					if ev.seq == st.seq && (ev.size == 0 || ev.size == size) {
+						timer.Stop()
+						rep.ProbesAcked++
+						st.ackedMax = max(st.ackedMax, size)
+						return true, nil
+					}
+				case ev.te || ev.ptb.Dst != o.Addr:
+				default:
+					rep.PTBReceived++
+					if !ev.ptb.Matches(&q) || !ev.ptb.Usable(size, o.Min) {
+						rep.PTBIgnored++
+						continue
+					}
+					timer.Stop()
+					st.usedPTB++
+					if rep.PTBMTU == 0 || ev.ptb.MTU < rep.PTBMTU {
+						rep.PTBMTU = ev.ptb.MTU
+						if ev.from.IsValid() {
+							rep.PTBFrom = ev.from.String()
+						}
+					}
+					return false, nil
+				}
+			}
+		}
+	}
+	return false, nil
 }

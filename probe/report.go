@@ -43,8 +43,9 @@ type Report struct {
 	// PTBFrom is the router that sent that PTB (raw sockets only).
 	PTBFrom string `json:"ptb_from,omitempty"`
 
-	// Blackhole is true when probes above PMTU vanished with no valid PTB
-	// while smaller ones were acknowledged (at least two such losses).
+	// Blackhole is true when the smallest lost size above PMTU was lost
+	// Retries times with no valid PTB to explain it, while PMTU was
+	// acknowledged (see the package documentation).
 	Blackhole bool `json:"blackhole"`
 
 	// TCP method: the MSS option our SYN carried, the one the responder
