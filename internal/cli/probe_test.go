@@ -90,12 +90,20 @@ func TestProbeNoResponder(t *testing.T) {
 }
 
 func TestProbeInterrupted(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
-	defer cancel()
+	// Ctrl-C cancels Main's context: the probe ends at once with one line
+	// saying so, not after its 10-second probe timer.
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(150*time.Millisecond, cancel)
 	var out, errb bytes.Buffer
+	start := time.Now()
 	code := Main(ctx, []string{"probe", "--method", "udp", "--port", "9", "--timeout", "10s", "127.0.0.1"}, strings.NewReader(""), &out, &errb)
-	if code != ExitFailure || !strings.Contains(errb.String(), "gave up") && !strings.Contains(errb.String(), "interrupted") {
-		t.Errorf("exit %d stderr %q", code, errb.String())
+	if code != ExitFailure || !strings.Contains(errb.String(), "interrupted after") || strings.Count(errb.String(), "\n") != 1 || time.Since(start) > 3*time.Second {
+		t.Errorf("exit %d after %s, stderr %q", code, time.Since(start), errb.String())
+	}
+	// --max-time bounds a run the same way.
+	_, errs, code := run(t, "probe", "--method", "udp", "--port", "9", "--timeout", "10s", "--max-time", "200ms", "127.0.0.1")
+	if code != ExitFailure || !strings.Contains(errs, "gave up after --max-time 200ms") {
+		t.Errorf("exit %d stderr %q", code, errs)
 	}
 }
 
