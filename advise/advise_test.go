@@ -295,6 +295,8 @@ func TestVendorLines(t *testing.T) {
 			[]string{"st0"}},
 		{"SRX: IPsec inside GRE, MTU on st0", "gre/esp", "juniper-srx", 1500,
 			[]string{"set interfaces st0 unit 0 family inet mtu 1422", "tcp-mss ipsec-vpn mss 1382"}, []string{"gre-in", "gr-0/0/0"}},
+		{"VyOS: adjust-mss takes 536-65535", "gre", "vyos", 590, []string{"set interfaces tunnel tun0 mtu 566"}, []string{"adjust-mss"}},
+		{"VyOS: in range", "gre", "vyos", 1500, []string{"ip adjust-mss 1436", "ipv6 adjust-mss 1416"}, nil},
 		{"VyOS: no GTP-U interface, said so", "gtpu", "vyos", 1500, []string{"set interfaces tunnel tun0 mtu 1464"}, nil},
 		{"VyOS: a VLAN tag is no tunnel", "dot1q(capped)", "vyos", 1500, []string{"set interfaces ethernet eth0 mtu 1496", "ip adjust-mss 1456"}, []string{"tunnel"}},
 		{"SRX: plain route-based IPsec", "esp", "juniper-srx", 1500, []string{"st0 unit 0 family inet mtu 1446", "ipsec-vpn mss 1406"}, []string{"gre-in"}},
@@ -375,7 +377,7 @@ func TestVendorNotes(t *testing.T) {
 	}{
 		{"linux-iptables", []string{"never raises", "insert"}, []string{"makes the rule only lower"}},
 		{"palo-alto", []string{"MSS = interface MTU (1500) - adjustment, so 64 gives 1436"}, nil},
-		{"vyos", nil, []string{"has no"}}, // GRE is a VyOS tunnel encapsulation
+		{"vyos", []string{"outbound", "far end"}, []string{"has no"}}, // GRE is a VyOS tunnel encapsulation
 	} {
 		note := ""
 		for _, c := range r.Clamp {

@@ -141,12 +141,19 @@ func vendorConfigs(st *encap.Stack, r *Report, opts Options) []VendorConfig {
 	}
 	add("mikrotik", "MikroTik RouterOS", "The tcp-mss range match makes the rule only lower the MSS; without it RouterOS would raise small ones.", mt...)
 
+	// VyOS validates adjust-mss (ip and ipv6) as 536-65535 and, where
+	// adjust-mss-direction exists, clamps outbound SYNs by default.
 	vt, vn := vyosIf(st, ifn)
-	vy := []string{fmt.Sprintf("set interfaces %s %s mtu %d", vt, vn, t), fmt.Sprintf("set interfaces %s %s ip adjust-mss %d", vt, vn, m4)}
-	if v6 {
+	vy := []string{fmt.Sprintf("set interfaces %s %s mtu %d", vt, vn, t)}
+	vyNote := "adjust-mss also accepts 'clamp-mss-to-pmtu'. It rewrites SYNs leaving the interface (adjust-mss-direction defaults to outbound): clamp the far end too, or set adjust-mss-direction both where your VyOS has it."
+	if m4 >= vyosMSSMin {
+		vy = append(vy, fmt.Sprintf("set interfaces %s %s ip adjust-mss %d", vt, vn, m4))
+	} else {
+		vyNote += fmt.Sprintf(" No ip adjust-mss line: VyOS accepts %d-65535 and the MSS here is %d.", vyosMSSMin, m4)
+	}
+	if v6 && m6 >= vyosMSSMin {
 		vy = append(vy, fmt.Sprintf("set interfaces %s %s ipv6 adjust-mss %d", vt, vn, m6))
 	}
-	vyNote := "adjust-mss also accepts 'clamp-mss-to-pmtu'."
 	if l := innermostTunnel(st); l != nil && vt == "tunnel" && !vyosTunnel[l.Name] {
 		vyNote += fmt.Sprintf(" VyOS has no %s interface: put these values on the interface that carries it.", l.Name)
 	}
@@ -188,6 +195,9 @@ func hasName(st *encap.Stack, names ...string) bool {
 	}
 	return false
 }
+
+// VyOS's adjust-mss validator (interface-definitions adjust-mss.xml.i).
+const vyosMSSMin = 536
 
 // Cisco IOS / IOS-XE accepted ranges (interface configuration).
 const (
