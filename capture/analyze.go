@@ -125,29 +125,17 @@ func Analyze(r io.Reader, opt Options) (*Report, error) {
 	return rep, err
 }
 
-// countingReader counts the bytes read, for progress.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(b []byte) (int, error) {
-	n, err := c.r.Read(b)
-	c.n += int64(n)
-	return n, err
-}
-
 // ReadAll analyzes every packet of the capture in r.
 func (a *Analyzer) ReadAll(r io.Reader) error {
-	cr := &countingReader{r: r}
-	src, err := openSource(cr)
+	src, err := openSource(r)
 	if err != nil {
 		return err
 	}
+	defer src.close()
 	a.format = src.format()
+	var rec record
 	for {
-		data, ci, link, point, err := src.next()
-		if err != nil {
+		if err := src.next(&rec); err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil
 			}
@@ -155,20 +143,20 @@ func (a *Analyzer) ReadAll(r io.Reader) error {
 		}
 		p := &a.pkt
 		p.Num = a.packets + 1
-		p.Time = ci.Timestamp.UnixNano()
-		p.CapLen = len(data)
-		p.WireLen = ci.Length
-		p.Point = point
-		a.Packet(link, data)
+		p.Time = rec.nanos
+		p.CapLen = len(rec.data)
+		p.WireLen = rec.wireLen
+		p.Point = rec.point
+		a.frame(rec.link, rec.data)
 		if a.opt.Progress != nil && a.packets&0xffff == 0 {
-			a.opt.Progress(cr.n)
+			a.opt.Progress(src.done())
 		}
 	}
 }
 
-// Packet analyzes one frame. Set a.pkt's Num... fields first: use ReadAll,
-// or FeedPacket.
-func (a *Analyzer) Packet(link layers.LinkType, data []byte) {
+// frame analyzes one frame; a.pkt's Num, Time, CapLen, WireLen and Point
+// are set by the caller (ReadAll, FeedPacket).
+func (a *Analyzer) frame(link layers.LinkType, data []byte) {
 	p := &a.pkt
 	a.packets++
 	a.bytes += int64(p.WireLen)
@@ -222,7 +210,7 @@ func (a *Analyzer) Packet(link layers.LinkType, data []byte) {
 func (a *Analyzer) FeedPacket(link layers.LinkType, data []byte, num, time int64, wireLen int, point uint64) {
 	p := &a.pkt
 	p.Num, p.Time, p.CapLen, p.WireLen, p.Point = num, time, len(data), wireLen, point
-	a.Packet(link, data)
+	a.frame(link, data)
 }
 
 // countStack counts a packet's encapsulation. A capture mixes a handful of

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 )
 
@@ -393,4 +394,51 @@ func text(r *Report) string {
 	var b strings.Builder
 	r.WriteText(&b, true)
 	return b.String()
+}
+
+// TestFragmentedSYN: a SYN cut into fragments (by a sender or a router
+// that fragments, or an evasion attempt) is reassembled so its MSS counts.
+func TestFragmentedSYN(t *testing.T) {
+	for _, v6 := range []bool{false, true} {
+		t.Run(map[bool]string{false: "ipv4", true: "ipv6"}[v6], func(t *testing.T) {
+			s := newScenario(t, v6)
+			c, sv := &s.side[client], &s.side[server]
+			// the SYN's IP payload: a TCP header with MSS 1300 and SACK-permitted
+			tcp := &layers.TCP{SrcPort: layers.TCPPort(c.port), DstPort: layers.TCPPort(sv.port), Seq: c.seq, SYN: true, Window: 65535,
+				Options: []layers.TCPOption{mssOpt(1300), sackPermOpt()}}
+			ipl := s.ipLayer(c.ip, sv.ip, layers.IPProtocolTCP, false)
+			tcp.SetNetworkLayerForChecksum(ipl.(gopacket.NetworkLayer))
+			buf := gopacket.NewSerializeBuffer()
+			if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, tcp); err != nil {
+				t.Fatal(err)
+			}
+			seg := buf.Bytes() // 28 bytes: fragments of 8, 8 and 12
+			for i, cut := range [][2]int{{0, 8}, {8, 16}, {16, len(seg)}} {
+				more := i < 2
+				part := gopacket.Payload(seg[cut[0]:cut[1]])
+				if v6 {
+					frag := []byte{6, 0, byte((cut[0] / 8) >> 5), byte((cut[0]/8)<<3) | map[bool]byte{true: 1}[more], 0, 0, 0, 42}
+					ip := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolIPv6Fragment, SrcIP: c.ip, DstIP: sv.ip}
+					s.write(s.eth(), ip, gopacket.Payload(append(frag, part...)))
+				} else {
+					ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: c.ip, DstIP: sv.ip, Id: 42, FragOffset: uint16(cut[0] / 8)}
+					if more {
+						ip.Flags = layers.IPv4MoreFragments
+					}
+					s.write(s.eth(), ip, part)
+				}
+			}
+			c.seq++
+			sv.ack = c.seq
+			s.segment(server, FlagSYN|FlagACK, sv.seq, 0, []layers.TCPOption{mssOpt(s.mss())})
+			r := s.report()
+			if len(r.FlowTable) != 1 || r.FlowTable[0].Directions[0].MSS != 1300 || !r.FlowTable[0].Directions[0].SYN {
+				t.Fatalf("want the client's reassembled SYN with MSS 1300 in the flow table\n%s", text(r))
+			}
+			// the 8-byte first fragment cannot hold the TCP header (RFC 1858, RFC 7112)
+			if find(r, CodeFragmentMalformed) == nil || find(r, CodeFragmentation) == nil {
+				t.Errorf("want fragmentation and fragment_malformed\n%s", text(r))
+			}
+		})
+	}
 }
