@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -233,6 +234,15 @@ func checkTCP(t *testing.T, p *labPath, sc scenario, rep *Report) {
 	if rep.MSSSeenByPeer != wantSeen || rep.MSSClamped != (sc.clampMSS > 0) {
 		t.Errorf("mss_seen_by_peer %d clamped %v, want %d %v", rep.MSSSeenByPeer, rep.MSSClamped, wantSeen, sc.clampMSS > 0)
 	}
+	var b strings.Builder
+	rep.WriteText(&b)
+	want := fmt.Sprintf("our SYN said %d, the responder saw %d: not clamped; send MSS %d", rep.MSSSent, wantSeen, rep.MSSNegotiated)
+	if sc.clampMSS > 0 {
+		want = fmt.Sprintf("our SYN said %d, the responder saw %d: a middlebox clamps the MSS; send MSS %d", rep.MSSSent, sc.clampMSS, rep.MSSNegotiated)
+	}
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("text report lacks %q:\n%s", want, b.String())
+	}
 	cc, ss, err := netlab.TCPPair(p.c, p.s, p.dst, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -355,6 +365,11 @@ func TestLabHops(t *testing.T) {
 			}
 			if !blackhole && rep.PTBFrom != "10.0.3.2" {
 				t.Errorf("ptb_from %q, want r2 (10.0.3.2)", rep.PTBFrom)
+			}
+			var b strings.Builder
+			rep.WriteText(&b)
+			if want := "1401-byte packets reach hop 2 (10.0.3.2) and die on its next link; the destination is 3 hops away"; !strings.Contains(b.String(), want) {
+				t.Errorf("text report lacks %q:\n%s", want, b.String())
 			}
 		})
 	}
