@@ -391,9 +391,12 @@ func TestLabUnprivileged(t *testing.T) {
 	sc := scenario{mtu: 1400, method: MethodUDP}
 	p := buildPath(t, sc)
 	p.c.Sysctl("net.ipv4.ping_group_range", "65534 65534")
-	for _, method := range []string{MethodICMP, MethodUDP} {
+	for _, tc := range []struct{ method, dst string }{
+		{MethodICMP, "10.0.2.2"}, {MethodUDP, "10.0.2.2"}, {MethodICMP, "fd02::2"}, {MethodUDP, "fd02::2"},
+	} {
+		method := tc.method + " " + tc.dst
 		out, err := p.c.Run("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all",
-			bin, "probe", "--json", "--method", method, "--port", strconv.Itoa(p.port), "--timeout", "200ms", "--rate", "1000", p.dst.String())
+			bin, "probe", "--json", "--method", tc.method, "--port", strconv.Itoa(p.port), "--timeout", "200ms", "--rate", "1000", tc.dst)
 		if err != nil {
 			t.Fatalf("%s: %v", method, err)
 		}
