@@ -274,6 +274,7 @@ func TestPTB(t *testing.T) {
 			download(s)
 			_, seq := s.send(server, 1440)
 			s.ptb(server, 1400, seq, 1440+hdr)
+			s.wait(200 * time.Millisecond) // well past the handshake's round trip
 			s.send(server, 1440)
 			s.resend(server, seq, 1440)
 			r := s.report()
@@ -282,6 +283,22 @@ func TestPTB(t *testing.T) {
 			}
 			if f := find(r, CodePTBIgnored); f.Severity != SeverityError || f.MTU != 1400 {
 				t.Errorf("severity %v mtu %d, want error 1400", f.Severity, f.MTU)
+			}
+		})
+		t.Run("packets in flight when the PTB was sent"+fam, func(t *testing.T) {
+			// a capture on the router: the sender's next large packets were
+			// already on their way when the router sent the PTB
+			s := newScenario(t, v6)
+			download(s)
+			_, seq := s.send(server, 1440)
+			s.ptb(server, 1400, seq, 1440+hdr)
+			s.wait(2 * time.Millisecond) // within two handshake round trips (20 ms)
+			s.send(server, 1440)
+			s.send(server, 1440)
+			// and the capture ends: nothing shows the sender ignored it
+			r := s.report()
+			if diff := cmp.Diff([]string{CodePTB}, codes(r)); diff != "" {
+				t.Fatalf("codes (-want +got):\n%s\n%s", diff, text(r))
 			}
 		})
 		t.Run("quotes a packet never sent"+fam, func(t *testing.T) {

@@ -267,6 +267,14 @@ type flow struct {
 	pkts      int64
 	overhead  int // encapsulation bytes against the link MTU (0: none or unknown)
 	maxOuter  int // largest outermost IP packet
+	synTime   int64 // first SYN or SYN-ACK seen, for the handshake round trip
+	rtt       int64 // longest gap between handshake packets: a round trip as the capture point sees it
+}
+
+// grace is how long after an ICMP error packets may still have been in
+// flight: two handshake round trips, at least 1 ms.
+func (f *flow) grace() int64 {
+	return max(2*f.rtt, 1e6)
 }
 
 // tcp updates the flow with a TCP packet in direction di.
@@ -324,7 +332,14 @@ func (a *Analyzer) tcp(f *flow, di int, p *Packet) {
 		}
 	}
 
+	if f.rtt == 0 && f.synTime != 0 && (t.Flags&FlagSYN != 0 || t.Flags&FlagACK != 0) && p.Time > f.synTime {
+		// SYN -> SYN-ACK, or SYN-ACK -> ACK: a round trip seen from here
+		if t.Flags&FlagSYN != 0 || d.syn {
+			f.rtt = p.Time - f.synTime
+		}
+	}
 	if t.Flags&FlagSYN != 0 {
+		f.synTime = p.Time
 		if !d.syn {
 			d.syn, d.synNum, d.synSeq = true, p.Num, t.Seq
 			if haveSum {
@@ -381,7 +396,7 @@ func (a *Analyzer) tcpData(f *flow, d, peer *dir, p *Packet) {
 	}
 	if d.r != nil {
 		for _, e := range d.r.ptbs {
-			e.after(p, ipLen, offl)
+			e.after(p, ipLen, offl, f.grace())
 		}
 	}
 

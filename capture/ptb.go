@@ -31,8 +31,14 @@ type ptbEvent struct {
 }
 
 // after records a data segment the sender sent after the PTB.
-func (e *ptbEvent) after(p *Packet, ipLen int, offl bool) {
+// Large packets sent within grace of the PTB may have been on their way
+// already (a capture on a router sees them after it sent the PTB): they do
+// not count against the sender.
+func (e *ptbEvent) after(p *Packet, ipLen int, offl bool, grace int64) {
 	if offl || p.Num <= e.num || e.mtu == 0 {
+		return
+	}
+	if ipLen > e.mtu && p.Time-e.time < grace {
 		return
 	}
 	e.afterN++
