@@ -265,8 +265,8 @@ type flow struct {
 	lastTime  int64
 	touched   uint64 // analyzer packet counter at the last packet, for eviction
 	pkts      int64
-	overhead  int // encapsulation bytes against the link MTU (0: none or unknown)
-	maxOuter  int // largest outermost IP packet
+	overhead  int   // encapsulation bytes against the link MTU (0: none or unknown)
+	maxOuter  int   // largest outermost IP packet
 	synTime   int64 // first SYN or SYN-ACK seen, for the handshake round trip
 	rtt       int64 // longest gap between handshake packets: a round trip as the capture point sees it
 }
