@@ -149,19 +149,30 @@ func (r *Responder) serveUDP(c *net.UDPConn, lim *limiter) {
 			continue
 		}
 		r.udpIn.Add(1)
-		m, err := Decode(buf[:n], r.Token)
-		if err != nil || m.Type != typeProbe || !lim.allow(from.Addr(), time.Now()) {
+		reply, ok := r.answer(buf[:n], from.Addr(), out, lim, time.Now())
+		if !ok {
 			r.udpDropped.Add(1)
 			continue
 		}
-		// The IP packet size as received: UDP payload + 8 + the IP header
-		// (no options or extension headers are expected on probes).
-		got := n + 8 + ipHeaderLen(from.Addr().Unmap())
-		Encode(out, Msg{Type: typeAck, Size: got, Seq: m.Seq, Nonce: m.Nonce}, r.Token)
-		if _, err := c.WriteToUDPAddrPort(out[:min(wireLen, n)], from); err == nil {
+		if _, err := c.WriteToUDPAddrPort(reply, from); err == nil {
 			r.udpAcked.Add(1)
 		}
 	}
+}
+
+// answer is the per-datagram work: the acknowledgement to send (in out,
+// never longer than the request) or false to stay silent. It does not
+// allocate without a token.
+func (r *Responder) answer(in []byte, from netip.Addr, out []byte, lim *limiter, now time.Time) ([]byte, bool) {
+	m, err := Decode(in, r.Token)
+	if err != nil || m.Type != typeProbe || !lim.allow(from, now) {
+		return nil, false
+	}
+	// The IP packet size as received: UDP payload + 8 + the IP header (no
+	// options or extension headers are expected on probes).
+	got := len(in) + 8 + ipHeaderLen(from.Unmap())
+	Encode(out, Msg{Type: typeAck, Size: got, Seq: m.Seq, Nonce: m.Nonce}, r.Token)
+	return out[:min(wireLen, len(in))], true
 }
 
 func (r *Responder) serveTCP(l net.Listener, lim *limiter) {

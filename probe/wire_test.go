@@ -209,3 +209,39 @@ func TestResponderSafety(t *testing.T) {
 		t.Errorf("stats %+v, want 1 acked, 3 dropped", s)
 	}
 }
+
+func TestResponderAnswerZeroAlloc(t *testing.T) {
+	r := &Responder{}
+	lim := newLimiter(1e9, 1e9, 4096)
+	in := make([]byte, 1372)
+	Encode(in, Msg{Type: typeProbe, Size: 1400, Seq: 1, Nonce: 2}, nil)
+	out := make([]byte, wireLen)
+	from := netip.MustParseAddr("192.0.2.7")
+	now := time.Now()
+	n := testing.AllocsPerRun(200, func() {
+		if _, ok := r.answer(in, from, out, lim, now); !ok {
+			t.Fatal("no answer")
+		}
+	})
+	if n != 0 {
+		t.Errorf("%v allocations per datagram, want 0", n)
+	}
+	reply, _ := r.answer(in, from, out, lim, now)
+	if m, err := Decode(reply, nil); err != nil || m.Size != 1400 || len(reply) != wireLen {
+		t.Errorf("ack %+v %v: want size 1400 (1372 + 8 + 20)", m, err)
+	}
+}
+
+func BenchmarkResponderAnswer(b *testing.B) {
+	r := &Responder{}
+	lim := newLimiter(1e12, 1e9, 4096)
+	in := make([]byte, 1372)
+	Encode(in, Msg{Type: typeProbe, Size: 1400, Seq: 1, Nonce: 2}, nil)
+	out := make([]byte, wireLen)
+	from := netip.MustParseAddr("192.0.2.7")
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		r.answer(in, from, out, lim, now)
+	}
+}
