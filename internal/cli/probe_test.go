@@ -134,3 +134,22 @@ func TestProbeLabGolden(t *testing.T) {
 	out = regexp.MustCompile(`duration     \d+ ms`).ReplaceAllString(out, "duration     N ms")
 	golden(t, "probe/blackhole-1400.txt", out)
 }
+
+func TestResponderCommand(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	var out, errb bytes.Buffer
+	code := Main(ctx, []string{"responder", "--listen", "127.0.0.1:0"}, strings.NewReader(""), &out, &errb)
+	if code != ExitOK || !strings.Contains(errb.String(), "mtukit responder listening on 127.0.0.1:") || !strings.Contains(errb.String(), "0 probes in") {
+		t.Errorf("exit %d stderr %q", code, errb.String())
+	}
+	for _, tc := range []struct{ in, want string }{
+		{":4821", "[::]:4821"},
+		{"127.0.0.1:4821", "127.0.0.1:4821"},
+		{"[::1]:9", "[::1]:9"},
+	} {
+		if ap, err := parseListen(tc.in); err != nil || ap.String() != tc.want {
+			t.Errorf("parseListen(%q) = %v, %v; want %s", tc.in, ap, err, tc.want)
+		}
+	}
+}

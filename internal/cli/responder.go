@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -74,13 +75,11 @@ func runResponder(env *Env, o *responderOptions) error {
 	return nil
 }
 
-// parseListen reads "ADDR:PORT", ":PORT" or "[v6]:PORT".
+// parseListen reads "ADDR:PORT", "[v6]:PORT" or ":PORT" (all addresses,
+// IPv4 and IPv6).
 func parseListen(s string) (netip.AddrPort, error) {
-	if len(s) > 0 && s[0] == ':' {
-		s = "0.0.0.0" + s
-		if ap, err := netip.ParseAddrPort("[::]" + s[len("0.0.0.0"):]); err == nil {
-			return ap, nil // dual stack
-		}
+	if strings.HasPrefix(s, ":") {
+		s = "[::]" + s
 	}
 	return netip.ParseAddrPort(s)
 }
