@@ -112,3 +112,35 @@ func TestAnalyzeSteadyStateAllocs(t *testing.T) {
 		t.Errorf("%.1f allocations per round of %d packets, want 0", n, len(frames))
 	}
 }
+
+// TestTracegenFindings: the analyzer finds in a generated capture what the
+// generator put there: every PTB, and every black hole whose segment was
+// sent all five times (ones cut short by the end of the capture may show
+// fewer transmissions than the test needs).
+func TestTracegenFindings(t *testing.T) {
+	var buf bytes.Buffer
+	st, err := tracegen.Generate(&buf, tracegen.Config{Packets: 500_000, Flows: 100, Snap: 128, Seed: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Analyze(&buf, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := map[string]int64{}
+	for _, f := range r.Findings {
+		n[f.Code]++
+	}
+	if st.BlackholesDone == 0 || st.PTBs == 0 {
+		t.Fatalf("the generator made %d finished black holes and %d PTBs: pick another seed", st.BlackholesDone, st.PTBs)
+	}
+	if n[CodeBlackhole] < st.BlackholesDone || n[CodeBlackhole] > st.Blackholes {
+		t.Errorf("%d blackhole findings, want %d..%d", n[CodeBlackhole], st.BlackholesDone, st.Blackholes)
+	}
+	if n[CodePTB] != st.PTBs {
+		t.Errorf("%d ptb findings, want %d", n[CodePTB], st.PTBs)
+	}
+	if n[CodePTBIgnored]+n[CodePTBSuspicious]+n[CodeOversizeSegment]+n[CodeMalformedPacket]+n[CodeBadTCPOption] > 0 {
+		t.Errorf("findings the generator did not make: %v", n)
+	}
+}

@@ -32,6 +32,9 @@ type Config struct {
 type Stats struct {
 	Packets, Bytes, Flows           int64
 	Blackholes, PTBs, Retransmitted int64
+	// BlackholesDone counts the black holes whose segment was sent all
+	// five times (200 ms back-off, doubling) before the capture ended.
+	BlackholesDone int64
 }
 
 type encap uint8
@@ -66,7 +69,8 @@ type flow struct {
 	blackhole bool
 	ptb       bool
 	bhTries   int
-	payload   int // segment payload in use
+	nextTx    time.Time // when a black-holed segment is resent
+	payload   int       // segment payload in use
 }
 
 type gen struct {
@@ -206,8 +210,13 @@ func (g *gen) step(f *flow) error {
 		return nil
 	case 4:
 		if f.blackhole && f.payload+12 >= 1400 && f.remaining > f.payload {
-			// the full-size segment vanishes: retransmit with back-off
-			g.now = g.now.Add(time.Duration(200<<f.bhTries) * time.Millisecond)
+			// the full-size segment vanishes: it is resent with back-off
+			// (200 ms, doubling), on the flow's own clock; other flows
+			// carry on meanwhile
+			if g.now.Before(f.nextTx) {
+				return nil
+			}
+			f.nextTx = g.now.Add(time.Duration(200<<f.bhTries) * time.Millisecond)
 			if f.bhTries == 0 {
 				g.st.Blackholes++
 			}
@@ -216,7 +225,8 @@ func (g *gen) step(f *flow) error {
 			if err := g.tcp(f, true, FlagACK|FlagPSH, s.seq, c.seq, f.payload, false); err != nil {
 				return err
 			}
-			if f.bhTries == 6 {
+			if f.bhTries == 5 {
+				g.st.BlackholesDone++
 				f.state = 6
 				return g.tcp(f, true, FlagRST|FlagACK, s.seq, c.seq, 0, false)
 			}

@@ -34,6 +34,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "tracegen:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("%s: %d packets, %d bytes captured, %d flows (%d black holes, %d with a PTB), %d retransmissions\n",
-		*out, st.Packets, st.Bytes, st.Flows, st.Blackholes, st.PTBs, st.Retransmitted)
+	fmt.Printf("%s: %d packets, %d bytes captured, %d flows (%d black holes, %d of them sent 5 times; %d with a PTB), %d retransmissions\n",
+		*out, st.Packets, st.Bytes, st.Flows, st.Blackholes, st.BlackholesDone, st.PTBs, st.Retransmitted)
 }
