@@ -141,3 +141,19 @@ func TestAnalyzeErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestAnalyzeProgress(t *testing.T) {
+	var b strings.Builder
+	drawProgress(&b, "big.pcap", 50<<20, 100<<20)
+	if got := b.String(); !strings.Contains(got, "analyzing big.pcap [===============               ]  50%") || !strings.HasPrefix(got, "\r\033[K") {
+		t.Errorf("progress line %q", got)
+	}
+	if isTerminal(&b) {
+		t.Error("a buffer is not a terminal")
+	}
+	// --progress always draws (and clears) even on a small file
+	out, errs, code := run(t, "analyze", "--progress", "always", realPcap("zeek__tcp_options.pcap"))
+	if code != ExitOK || !strings.Contains(out, "4 packets") || errs != "\r\033[K" {
+		t.Errorf("code %d stderr %q", code, errs)
+	}
+}
