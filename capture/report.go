@@ -155,7 +155,7 @@ type Report struct {
 	File     string  `json:"file,omitempty"`
 	Format   string  `json:"format,omitempty"`
 	Packets  int64   `json:"packets"`
-	Bytes    int64   `json:"bytes"`
+	Bytes    int64   `json:"bytes"` // on the wire (frame lengths), not as captured
 	Duration float64 `json:"duration_s"`
 	// Flows is the number of TCP flows.
 	Flows          int64          `json:"flows"`
@@ -181,7 +181,7 @@ func (r *Report) WriteText(w io.Writer, flows bool) error {
 	if name == "" {
 		name = "capture"
 	}
-	fmt.Fprintf(&b, "%s: %s, %d packets, %s, %.3f s, %d TCP flows\n", name, r.Format, r.Packets, humanBytes(r.Bytes), r.Duration, r.Flows)
+	fmt.Fprintf(&b, "%s: %s, %d packets, %s on the wire, %.3f s, %d TCP flows\n", name, r.Format, r.Packets, humanBytes(r.Bytes), r.Duration, r.Flows)
 	if len(r.Encapsulations) > 0 {
 		b.WriteString("encapsulation:")
 		for i, c := range r.Encapsulations {
