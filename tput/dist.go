@@ -89,25 +89,16 @@ func parseMTU(s string) (int, error) {
 
 // tunnelTypes are the variants of each tunnel type, as encap stacks: when
 // all that is known is "some IPsec tunnel", each is taken as equally likely.
-// The lists are those of plpmtud/sim's Tunnels (the simulator's path MTU
-// priors), so both tools reason about the same variants; OpenVPN is extra.
-// TODO: read them from plpmtud/sim once that package has landed.
-var tunnelTypes = map[string][]string{
-	"ipsec": func() []string {
-		var out []string
-		for _, c := range []string{"aes-gcm-16", "aes-cbc,sha1", "aes-cbc,sha256", "aes-cbc,sha512", "3des,sha1", "chacha20-poly1305"} {
-			out = append(out, "esp("+c+")", "esp("+c+",nat-t)")
-		}
-		return out
-	}(),
-	"gre":       {"gre", "gre(key)", "gre(ipv6)", "gre(key,ipv6)"},
-	"vxlan":     {"vxlan", "vxlan(ipv6)", "vxlan(vlan)", "vxlan(ipv6,vlan)"},
-	"mpls":      {"mpls", "mpls(labels=2)", "mpls(labels=3)"},
-	"pppoe":     {"pppoe", "pppoe/gre", "pppoe/wireguard", "pppoe/esp"},
-	"gtpu":      {"gtpu", "gtpu(5g)", "gtpu(ipv6)", "gtpu(5g,ipv6)"},
-	"wireguard": {"wireguard", "wireguard(ipv6)"},
-	"openvpn":   {"openvpn", "openvpn(cbc-sha1)", "openvpn(cbc-sha256)", "openvpn(tcp)"},
-}
+// They are encap.TunnelFamilies (the simulator's too), plus OpenVPN.
+var tunnelTypes = func() map[string][]string {
+	m := map[string][]string{
+		"openvpn": {"openvpn", "openvpn(cbc-sha1)", "openvpn(cbc-sha256)", "openvpn(tcp)"},
+	}
+	for _, f := range encap.TunnelFamilies {
+		m[f.Name] = f.Specs
+	}
+	return m
+}()
 
 // TunnelTypes lists the names Tunnel accepts: the types, then "mix" (every
 // type pooled, each type with equal weight).

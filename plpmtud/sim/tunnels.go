@@ -17,25 +17,15 @@ type Tunnel struct {
 	LinkMTU int
 }
 
-// ipsecStacks: the common ESP suites, each with and without NAT-T.
-var ipsecStacks = func() []string {
-	var out []string
-	for _, c := range []string{"aes-gcm-16", "aes-cbc,sha1", "aes-cbc,sha256", "aes-cbc,sha512", "3des,sha1", "chacha20-poly1305"} {
-		out = append(out, "esp("+c+")", "esp("+c+",nat-t)")
+// Tunnels are encap's tunnel families (the seed article's, plus
+// WireGuard), each on a 1500-byte link.
+var Tunnels = func() []Tunnel {
+	var out []Tunnel
+	for _, f := range encap.TunnelFamilies {
+		out = append(out, Tunnel{Name: f.Name, Summary: f.Summary, Stacks: f.Specs, LinkMTU: 1500})
 	}
 	return out
 }()
-
-// Tunnels are the families the seed article names, plus WireGuard.
-var Tunnels = []Tunnel{
-	{"ipsec", "ESP tunnel mode: AES-GCM, AES-CBC with SHA-1/256/512, 3DES, ChaCha20-Poly1305; each with and without NAT-T", ipsecStacks, 1500},
-	{"gre", "GRE with and without key, over IPv4 and IPv6", []string{"gre", "gre(key)", "gre(ipv6)", "gre(key,ipv6)"}, 1500},
-	{"vxlan", "VXLAN over IPv4 and IPv6, with and without an inner VLAN tag", []string{"vxlan", "vxlan(ipv6)", "vxlan(vlan)", "vxlan(ipv6,vlan)"}, 1500},
-	{"mpls", "MPLS with 1, 2 and 3 labels", []string{"mpls", "mpls(labels=2)", "mpls(labels=3)"}, 1500},
-	{"pppoe", "PPPoE, alone and carrying GRE, WireGuard or IPsec", []string{"pppoe", "pppoe/gre", "pppoe/wireguard", "pppoe/esp"}, 1500},
-	{"gtpu", "GTP-U 4G and 5G (PDU session container), over IPv4 and IPv6", []string{"gtpu", "gtpu(5g)", "gtpu(ipv6)", "gtpu(5g,ipv6)"}, 1500},
-	{"wireguard", "WireGuard over IPv4 and IPv6", []string{"wireguard", "wireguard(ipv6)"}, 1500},
-}
 
 // TunnelNames lists the tunnel families, then "mix" (all of them pooled,
 // each family with equal weight).
