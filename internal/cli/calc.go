@@ -93,7 +93,7 @@ func runCalc(env *Env, o *calcOptions) error {
 	}
 	r, err := advise.Calc(opts)
 	if err != nil {
-		return calcError(err)
+		return stackError(err)
 	}
 	if o.json {
 		return writeJSON(env.Stdout, r)
@@ -101,8 +101,9 @@ func runCalc(env *Env, o *calcOptions) error {
 	return r.WriteText(env.Stdout, vendors)
 }
 
-// calcError names the flag behind an error from the engine.
-func calcError(err error) error {
+// stackError names the flag behind an error from the stack engine (shared
+// by every command that takes --stack and --mtu).
+func stackError(err error) error {
 	var se *encap.SpecError
 	var nr *encap.NoRoomError
 	switch {

@@ -31,16 +31,7 @@ var calcGoldens = []struct {
 func TestCalcGolden(t *testing.T) {
 	for _, tc := range calcGoldens {
 		t.Run(tc.name, func(t *testing.T) {
-			out, errs, code := run(t, append([]string{"calc"}, tc.args...)...)
-			if code != 0 {
-				t.Fatalf("exit %d: %s", code, errs)
-			}
-			golden(t, "calc/"+tc.name+".txt", out)
-			jout, errs, code := run(t, append([]string{"calc", "--json"}, tc.args...)...)
-			if code != 0 {
-				t.Fatalf("exit %d: %s", code, errs)
-			}
-			golden(t, "calc/"+tc.name+".json", jout)
+			_, jout := goldenReport(t, "calc", tc.name, tc.args...)
 			var r advise.Report
 			if err := json.Unmarshal([]byte(jout), &r); err != nil {
 				t.Fatal(err)

@@ -72,3 +72,20 @@ func TestVersionAndUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+// goldenReport runs `mtukit CMD ARGS` and `mtukit CMD --json ARGS` and
+// compares both outputs with testdata/CMD/NAME.txt and .json.
+func goldenReport(t *testing.T, cmd, name string, args ...string) (text, js string) {
+	t.Helper()
+	text, errs, code := run(t, append([]string{cmd}, args...)...)
+	if code != ExitOK {
+		t.Fatalf("%s %v: exit %d: %s", cmd, args, code, errs)
+	}
+	golden(t, cmd+"/"+name+".txt", text)
+	js, errs, code = run(t, append([]string{cmd, "--json"}, args...)...)
+	if code != ExitOK {
+		t.Fatalf("%s --json %v: exit %d: %s", cmd, args, code, errs)
+	}
+	golden(t, cmd+"/"+name+".json", js)
+	return text, js
+}

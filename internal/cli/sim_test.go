@@ -25,16 +25,7 @@ func TestSimGolden(t *testing.T) {
 		{"forged-ptb", []string{"--exact", "--strategy", "mtukit,rfc8899,linux-tcp,freebsd-sctp", "--pmtu", "1450", "--icmp", "1", "--forge", "0.1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out, errs, code := run(t, append([]string{"sim"}, tc.args...)...)
-			if code != ExitOK {
-				t.Fatalf("code %d: %s", code, errs)
-			}
-			golden(t, "sim/"+tc.name+".txt", out)
-			jout, errs, code := run(t, append([]string{"sim", "--json"}, tc.args...)...)
-			if code != ExitOK {
-				t.Fatalf("json: code %d: %s", code, errs)
-			}
-			golden(t, "sim/"+tc.name+".json", jout)
+			goldenReport(t, "sim", tc.name, tc.args...)
 		})
 	}
 }

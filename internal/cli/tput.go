@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -340,7 +339,7 @@ func tputParams(o *tputOptions, cmd *cobra.Command) (*tput.Params, *TputReport, 
 		return nil, nil, usagef("--window: %v", err)
 	}
 	if err := p.Validate(); err != nil {
-		return nil, nil, tputError(err)
+		return nil, nil, stackError(err)
 	}
 	pm, _ := p.PathMTU()
 	rep := &TputReport{Stack: stackName(o.stack), Family: p.Family.String(), LinkMTU: p.LinkMTU, PathMTU: pm,
@@ -353,19 +352,6 @@ func tputParams(o *tputOptions, cmd *cobra.Command) (*tput.Params, *TputReport, 
 		rep.BDPScale = -1
 	}
 	return p, rep, nil
-}
-
-// tputError names the flag behind an error from the engine.
-func tputError(err error) error {
-	var se *encap.SpecError
-	var nr *encap.NoRoomError
-	switch {
-	case errors.As(err, &se):
-		return usagef("--stack: %v", err)
-	case errors.As(err, &nr):
-		return usagef("--stack with --mtu %d: %v", nr.LinkMTU, err)
-	}
-	return asUsage(err)
 }
 
 func tputCost(o *tputOptions, p *tput.Params) (tput.Cost, error) {

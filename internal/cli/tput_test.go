@@ -22,16 +22,7 @@ func TestTputGolden(t *testing.T) {
 		{"pmtu-range-pmtud", []string{"--pmtu", "1400:1499", "--too-big", "pmtud", "--rtt", "20ms", "--mss", "1300:1460:40"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out, errs, code := run(t, append([]string{"tput"}, tc.args...)...)
-			if code != ExitOK {
-				t.Fatalf("code %d: %s", code, errs)
-			}
-			golden(t, "tput/"+tc.name+".txt", out)
-			js, errs, code := run(t, append([]string{"tput", "--json"}, tc.args...)...)
-			if code != ExitOK {
-				t.Fatalf("json: code %d: %s", code, errs)
-			}
-			golden(t, "tput/"+tc.name+".json", js)
+			goldenReport(t, "tput", tc.name, tc.args...)
 		})
 	}
 }
