@@ -39,18 +39,16 @@ func (d argDef) rangeText() string {
 }
 
 type argVal struct {
-	pos     int
-	present bool
-	n       int
+	pos int // 0-based offset in the spec, for "given twice" errors
+	n   int
 }
 
 type args struct {
-	def   *layerDef
-	set   map[string]argVal
-	order []string
+	def *layerDef
+	set map[string]argVal
 }
 
-func (a args) has(name string) bool { return a.set[name].present }
+func (a args) has(name string) bool { _, ok := a.set[name]; return ok }
 
 // num returns an int argument, or its default.
 func (a args) num(name string) int {

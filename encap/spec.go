@@ -147,7 +147,7 @@ func parseLayer(spec string, tok token) (Layer, error) {
 				}
 				return Layer{}, e
 			}
-			av := argVal{pos: apos, present: true}
+			av := argVal{pos: apos}
 			switch {
 			case ad.isInt && !hasVal:
 				return Layer{}, errAt(apos, "%s argument %s needs a value (%s=N)", def.name, ad.name, ad.name)
@@ -172,7 +172,6 @@ func parseLayer(spec string, tok token) (Layer, error) {
 				}
 			}
 			a.set[ad.name] = av
-			a.order = append(a.order, ad.name)
 		}
 	}
 	l, err := def.build(a)

@@ -106,16 +106,14 @@ type TputReport struct {
 	RTOms     float64   `json:"rto_ms"`
 	// BDP is the bandwidth-delay product at the line rate: the window the
 	// line rate needs, and the smallest window scale that can carry it.
-	BDP        int64         `json:"bdp_bytes"`
-	BDPScale   int           `json:"bdp_wscale"`
-	Rows       []tput.Limits `json:"rows"`
-	Best       int           `json:"recommended_mss"`
-	BestRate   tput.Rate     `json:"recommended_goodput"`
-	Reason     string        `json:"reason"`
-	Uncertain  *Uncertainty  `json:"uncertainty,omitempty"`
-	PlotFile   string        `json:"plot,omitempty"`
-	rowsSmooth []tput.Limits
-	expSmooth  []tput.Rate
+	BDP       int64         `json:"bdp_bytes"`
+	BDPScale  int           `json:"bdp_wscale"`
+	Rows      []tput.Limits `json:"rows"`
+	Best      int           `json:"recommended_mss"`
+	BestRate  tput.Rate     `json:"recommended_goodput"`
+	Reason    string        `json:"reason"`
+	Uncertain *Uncertainty  `json:"uncertainty,omitempty"`
+	PlotFile  string        `json:"plot,omitempty"`
 }
 
 // Uncertainty is the best-MSS answer for an uncertain path MTU.
