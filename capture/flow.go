@@ -189,7 +189,6 @@ type dir struct {
 
 // dirRare is the state of a direction that most flows never need.
 type dirRare struct {
-	synPoint uint64
 	// the same SYN seen at another capture point with another MSS
 	mssOther    uint16
 	mssOtherSet bool
@@ -202,8 +201,6 @@ type dirRare struct {
 
 	st stall // the current stall
 	bh stall // the worst stall that ended without a full-size delivery
-
-	rstNum, finNum int64
 
 	offload   evidence
 	maxOffl   int

@@ -30,13 +30,12 @@ var labOut = flag.String("labout", "", "copy the pcaps the lab tests capture int
 // MSS 1460; the narrow hop is the router's interface toward the client
 // (narrow bytes) or toward the server (serverMTU), as a scenario asks.
 type path struct {
-	lab          *netlab.Lab
-	c, r, s      *netlab.Host
-	cr, rs       *netlab.Link
-	server, cli  netip.Addr
-	narrowToCli  int
-	narrowToSrv  int
-	keepOffloads bool
+	lab         *netlab.Lab
+	c, r, s     *netlab.Host
+	cr, rs      *netlab.Link
+	server, cli netip.Addr
+	narrowToCli int
+	narrowToSrv int
 }
 
 func newPath(t *testing.T, toClient, toServer int, keepOffloads bool) *path {

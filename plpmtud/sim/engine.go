@@ -48,11 +48,6 @@ func unpack(k uint64) Outcome {
 	}
 }
 
-// shift adds a round's counts to a packed outcome of the rest of the search.
-func shift(probes, rounds, slow int) uint64 {
-	return uint64(probes)<<shProbes | uint64(rounds)<<shRounds | uint64(slow)<<shSlow
-}
-
 // kind is the fate of one probe.
 type kind uint8
 
