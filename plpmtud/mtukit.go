@@ -9,7 +9,8 @@ func init() {
 	register(Info{
 		Name: "mtukit",
 		Summary: "mtukit's search: Bayesian bisection over a prior of common MTU plateaus (from package encap), " +
-			"a loss only discounts the sizes above it, stops when P(PMTU >= estimate+ΔS) < ε; optional parallel probes",
+			"a loss only discounts the sizes above it, a validated PTB's MTU is probed next and bounds the search, " +
+			"stops when P(PMTU >= estimate+ΔS) < ε; optional parallel probes",
 		NativeStep: 1,
 		new:        newMtukit,
 	})
@@ -44,11 +45,12 @@ const (
 //     fits is lost anyway, so a random loss is outvoted later while a size
 //     that is really too big keeps losing;
 //   - a PTB reporting m for a probe is a loss of that probe and of a probe
-//     of m+1, and multiplies the weight of v = m by 64: a strong hint that
-//     is still confirmed by probes, so a forged PTB costs probes but can
-//     never raise the estimate or, unless a further random loss at m+1
-//     coincides, lower it. The hints steer the probes; the stopping rule
-//     below counts only lost probes.
+//     of m+1, and multiplies the weight of v = m by 64; once PTBConfirm
+//     valid PTBs (1 by default) agree on m, m is an upper bound and the
+//     next probe, so an honest PTB ends the search with one acknowledged
+//     probe. A PTB never raises the estimate; an acknowledged probe above
+//     m clears the bound (the PTB lied). The stopping rule below counts
+//     only lost probes and the bound.
 //
 // Each round sends the probe that splits the posterior mass in half (or, in
 // parallel mode, the m quantiles j/(m+1)), which probes a likely plateau
@@ -67,6 +69,10 @@ type mtukit struct {
 	loss      [lossCap]lossRec // lost sizes above lo, ascending
 	nloss     int
 	ptb       int // PTB-reported size being boosted; 0 = none
+	ptbN      int // valid PTBs that reported ptb
+	ptbTrust  int // PTBs that must agree before ptb bounds the search
+	hi        int // upper bound set by trusted PTBs; 0 = none
+	hiTried   bool
 	traffic   int
 	queue     [8]int // the rest of the current round
 	nq        int
@@ -100,13 +106,14 @@ func newMtukit(c Config) (Strategy, error) {
 	}
 	rounds := 3*log2ceil(c.Max-c.Min+1) + 8
 	s := &mtukit{
-		common: newCommon(c, rounds*par),
-		pr:     newPrior(c.Min, c.Max, plateaus, bg),
-		pw:     pw,
-		step:   c.step(1),
-		par:    par,
-		tries:  c.maxProbes(3),
-		eps:    eps,
+		common:   newCommon(c, rounds*par),
+		pr:       newPrior(c.Min, c.Max, plateaus, bg),
+		pw:       pw,
+		step:     c.step(1),
+		par:      par,
+		tries:    c.maxProbes(3),
+		eps:      eps,
+		ptbTrust: max(c.PTBConfirm, 1),
 	}
 	s.Reset()
 	return s, nil
@@ -114,11 +121,20 @@ func newMtukit(c Config) (Strategy, error) {
 
 func (s *mtukit) Reset() {
 	s.common.reset()
-	s.lo, s.nloss, s.ptb, s.traffic, s.nq = s.min, 0, 0, 0, 0
+	s.lo, s.nloss, s.ptb, s.ptbN, s.hi, s.traffic, s.nq = s.min, 0, 0, 0, 0, 0, 0
+	s.hiTried = false
 	s.loss = [lossCap]lossRec{}
 	s.queue = [8]int{}
 	s.state = Searching
 	s.settle()
+}
+
+// top is the largest size v can still be: Max, or the MTU of trusted PTBs.
+func (s *mtukit) top() int {
+	if s.hi != 0 {
+		return min(s.hi, s.max)
+	}
+	return s.max
 }
 
 // factor is the likelihood weight of the segment after i lost sizes.
@@ -136,7 +152,7 @@ func (s *mtukit) mass(a, b int) float64 { return s.massOf(a, b, true) }
 // massOf is mass with or without the PTB hints.
 func (s *mtukit) massOf(a, b int, hints bool) float64 {
 	a = max(a, s.lo)
-	b = min(b, s.max+1)
+	b = min(b, s.top()+1)
 	if a >= b {
 		return 0
 	}
@@ -177,20 +193,21 @@ func (s *mtukit) weightAt(x int) float64 {
 // quantile is the size x in (lo, max] whose mass above, G(x) = mass(x,
 // max+1), is closest to target.
 func (s *mtukit) quantile(target float64) int {
-	lo, hi := s.lo+1, s.max+1 // smallest x with G(x) <= target lies in [lo, hi]
+	top := s.top()
+	lo, hi := s.lo+1, top+1 // smallest x with G(x) <= target lies in [lo, hi]
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if s.mass(m, s.max+1) <= target {
+		if s.mass(m, top+1) <= target {
 			hi = m
 		} else {
 			lo = m + 1
 		}
 	}
 	x := lo
-	if x > s.max {
-		return s.max
+	if x > top {
+		return top
 	}
-	if x-1 > s.lo && s.mass(x-1, s.max+1)-target < target-s.mass(x, s.max+1) {
+	if x-1 > s.lo && s.mass(x-1, top+1)-target < target-s.mass(x, top+1) {
 		x--
 	}
 	return x
@@ -202,7 +219,7 @@ func (s *mtukit) settle() {
 	if s.done || s.inflight > 0 || s.nq > 0 {
 		return
 	}
-	if s.lo+s.step > s.max {
+	if s.lo+s.step > s.top() {
 		s.finish()
 		return
 	}
@@ -210,8 +227,9 @@ func (s *mtukit) settle() {
 	// the alternative "v >= lo+ΔS" is unlikely given the prior, or when,
 	// whatever the prior, its most favourable case v = lo+ΔS must call
 	// every lost probe in (lo, lo+ΔS] random: p̂^n <= ε (a likelihood
-	// ratio). The PTB hints steer the probes but never count here: a
-	// forged PTB must not end a search.
+	// ratio). PTBs that are not trusted yet (fewer than PTBConfirm agree)
+	// steer the probes but never count here; trusted ones act through
+	// top(), above.
 	n := 0
 	for i := 0; i < s.nloss && int(s.loss[i].size) <= s.lo+s.step; i++ {
 		n += int(s.loss[i].real)
@@ -223,14 +241,26 @@ func (s *mtukit) settle() {
 			return
 		}
 	}
+	// A trusted PTB names the size to try next (RFC 8899 §4.6.2): an
+	// honest router reports the next hop's MTU exactly. If that probe is
+	// lost too, a later hop is smaller and the bisection goes on below.
+	n, probeHi := s.par, s.hi > s.lo && !s.hiTried
+	if probeHi {
+		s.hiTried = true
+		n--
+	}
 	w := s.mass(s.lo, s.max+1)
-	// The m quantiles of the posterior above lo, ascending.
-	for j := 1; j <= s.par; j++ {
-		x := s.quantile(w * splitTarget * float64(s.par+1-j) * 2 / float64(s.par+1))
-		if s.nq > 0 && x <= s.queue[s.nq-1] {
+	// The n quantiles of the posterior above lo, ascending.
+	for j := 1; j <= n; j++ {
+		x := s.quantile(w * splitTarget * float64(n+1-j) * 2 / float64(n+1))
+		if (s.nq > 0 && x <= s.queue[s.nq-1]) || (probeHi && x >= s.hi) {
 			continue
 		}
 		s.queue[s.nq] = x
+		s.nq++
+	}
+	if probeHi {
+		s.queue[s.nq] = s.hi
 		s.nq++
 	}
 	// Fewer distinct sizes than probes: repeat the smallest, whose
@@ -275,7 +305,10 @@ func (s *mtukit) OnAck(size int, _ time.Duration) {
 		}
 		s.nloss -= j
 		if s.ptb != 0 && s.ptb < s.lo {
-			s.ptb = 0
+			s.ptb, s.ptbN = 0, 0
+		}
+		if s.hi != 0 && s.hi < s.lo {
+			s.hi = 0 // a PTB claimed less than the path carries
 		}
 	}
 	s.settle()
@@ -322,7 +355,18 @@ func (s *mtukit) OnPTB(size, mtu int, _ time.Duration) {
 		// The router says mtu+1 does not fit: as much evidence as a lost
 		// probe of that size, and mtu itself becomes the likely answer.
 		s.addLoss(mtu+1, 1, 0)
-		s.ptb = mtu
+		switch {
+		case mtu == s.ptb:
+			s.ptbN++
+		case s.ptb == 0 || mtu < s.ptb:
+			s.ptb, s.ptbN = mtu, 1
+		}
+		// Enough PTBs agree (one by default, as RFC 8899 §4.6.2 allows for
+		// a validated PTB): mtu is an upper bound, so the next probe is mtu
+		// itself and its acknowledgement ends the search.
+		if s.ptb == mtu && s.ptbN >= s.ptbTrust && (s.hi == 0 || mtu < s.hi) {
+			s.hi, s.hiTried = mtu, false
+		}
 	}
 	s.settle()
 }
@@ -339,7 +383,8 @@ func (s *mtukit) OnTrafficLoss(size int, _ time.Duration) {
 		return
 	}
 	old := s.lo
-	s.lo, s.nloss, s.ptb, s.traffic = s.min, 0, 0, 0
+	s.lo, s.nloss, s.ptb, s.ptbN, s.hi, s.traffic = s.min, 0, 0, 0, 0, 0
+	s.hiTried = false
 	s.loss = [lossCap]lossRec{}
 	s.addLoss(old, s.tries, s.tries)
 	s.done, s.state, s.nq = false, Searching, 0

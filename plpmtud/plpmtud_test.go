@@ -490,22 +490,38 @@ func TestMtukitLossBeforeRetest(t *testing.T) {
 	}
 }
 
-// TestMtukitPTB: honest PTBs steer the search to the reported size, found
-// in 5 probes where bisection needs 9; a forged one reporting Min is
-// harmless.
+// TestMtukitPTB: an honest PTB names the next probe, so a path that sends
+// them is found in 2 probes where bisection needs 9. A lying PTB reporting
+// Min is trusted by default (as RFC 8899 §4.6.2 allows for a validated
+// PTB) and ends the search at Min; with PTBConfirm 2 one lying PTB only
+// costs probes.
 func TestMtukitPTB(t *testing.T) {
-	c := Config{Min: 1200, Max: 1500}
-	s := mustNew(t, "mtukit", c)
-	got := path{pmtu: 1333, icmp: true}.run(t, s)
-	if s.Estimate() != 1333 || len(got) > 5 {
-		t.Fatalf("honest PTB: estimate %d after %v", s.Estimate(), got)
+	// The first probe is 1448 (the prior's median): below it, that probe
+	// draws the PTB; above it, two acknowledged probes come first.
+	for pmtu, want := range map[int]int{1201: 2, 1280: 2, 1333: 2, 1400: 2, 1417: 2, 1447: 2, 1449: 3, 1492: 4} {
+		s := mustNew(t, "mtukit", Config{Min: 1200, Max: 1500})
+		got := path{pmtu: pmtu, icmp: true}.run(t, s)
+		if s.Estimate() != pmtu || len(got) > want {
+			t.Errorf("honest PTB, PMTU %d: estimate %d after %v", pmtu, s.Estimate(), got)
+		}
 	}
-	s.Reset()
-	first, _ := s.Next(0)
-	s.OnPTB(first, 1200, 0)
-	got = path{pmtu: 1500}.run(t, s)
-	if s.Estimate() != 1500 {
-		t.Fatalf("forged PTB: estimate %d after %v", s.Estimate(), got)
+	forged := func(confirm int) (int, []int) {
+		s := mustNew(t, "mtukit", Config{Min: 1200, Max: 1500, PTBConfirm: confirm})
+		first, _ := s.Next(0)
+		s.OnPTB(first, 1200, 0)
+		got := path{pmtu: 1500}.run(t, s)
+		return s.Estimate(), got
+	}
+	if est, got := forged(0); est != 1200 || len(got) != 0 {
+		t.Errorf("forged PTB, default trust: estimate %d after %v, want 1200 at once", est, got)
+	}
+	if est, got := forged(2); est != 1500 {
+		t.Errorf("forged PTB, PTBConfirm 2: estimate %d after %v", est, got)
+	}
+	// Two agreeing PTBs are needed with PTBConfirm 2: one more probe.
+	s := mustNew(t, "mtukit", Config{Min: 1200, Max: 1500, PTBConfirm: 2})
+	if got := (path{pmtu: 1417, icmp: true}).run(t, s); s.Estimate() != 1417 || len(got) > 5 {
+		t.Errorf("honest PTB, PTBConfirm 2: estimate %d after %v", s.Estimate(), got)
 	}
 }
 

@@ -113,6 +113,12 @@ type Config struct {
 	Background float64
 	// Plateaus is mtukit's prior; nil means DefaultPlateaus().
 	Plateaus []Plateau
+	// PTBConfirm is the number of valid PTBs reporting the same MTU that
+	// mtukit needs before it takes that MTU as an upper bound (0 means 1,
+	// as RFC 8899 §4.6.2 allows for a validated PTB). 2 makes it proof
+	// against a lone lying PTB at the price of one probe more on paths
+	// that send PTBs; fewer agreeing PTBs only steer its probes.
+	PTBConfirm int
 }
 
 // Limits on Config sizes: an IPv4 packet is at least 68 bytes (RFC 791) and
@@ -140,6 +146,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("loss prior %g out of range [0, 1)", c.LossPrior)
 	case c.Epsilon < 0 || c.Epsilon >= 1 || c.Epsilon != c.Epsilon:
 		return fmt.Errorf("epsilon %g out of range [0, 1)", c.Epsilon)
+	case c.PTBConfirm < 0 || c.PTBConfirm > 8:
+		return fmt.Errorf("ptb confirm %d out of range [0, 8]", c.PTBConfirm)
 	case c.Background < 0 || c.Background > 1 || c.Background != c.Background:
 		return fmt.Errorf("background %g out of range [0, 1]", c.Background)
 	}

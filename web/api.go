@@ -234,7 +234,7 @@ var tputParams = []string{"stack", "mtu", "family", "tcp-options", "rtt", "loss"
 // --plot (a file), --json (always on) and --workers (the server runs each
 // simulation on one worker; sim's numbers do not depend on the count).
 var simParams = []string{"strategy", "step", "tunnel", "pmtu", "min", "max", "loss", "ber", "icmp", "forge", "forge-mtu",
-	"change-after", "change-to", "rtt", "pto", "max-probes", "parallel", "epsilon", "loss-prior", "threshold",
+	"change-after", "change-to", "rtt", "pto", "max-probes", "parallel", "epsilon", "loss-prior", "ptb-confirm", "threshold",
 	"retry-factor", "trials", "seed", "exact"}
 
 // Simulations are bounded so that one answers in well under a second:

@@ -22,13 +22,13 @@ import (
 )
 
 type simOptions struct {
-	strategy, step, tunnel, pmtu, plot                                        string
-	min, max, maxProbes, parallel, threshold, forgeMTU, changeAfter, changeTo int
-	loss, ber, icmp, forge, epsilon, lossPrior, retry                         float64
-	rtt, pto                                                                  time.Duration
-	trials, workers                                                           int
-	seed                                                                      uint64
-	exact, json                                                               bool
+	strategy, step, tunnel, pmtu, plot                                                    string
+	min, max, maxProbes, parallel, threshold, forgeMTU, changeAfter, changeTo, ptbConfirm int
+	loss, ber, icmp, forge, epsilon, lossPrior, retry                                     float64
+	rtt, pto                                                                              time.Duration
+	trials, workers                                                                       int
+	seed                                                                                  uint64
+	exact, json                                                                           bool
 }
 
 // seedSteps are the ΔS values the seed article compares.
@@ -96,6 +96,7 @@ simulated time and the corrected goodput, so it shows where they fail.`,
 		f.IntVar(&o.parallel, "parallel", 0, "probes per round for mtukit (1-8)")
 		f.Float64Var(&o.epsilon, "epsilon", 0, "mtukit's stopping risk (default 0.01)")
 		f.Float64Var(&o.lossPrior, "loss-prior", 0, "the loss rate mtukit assumes (default 0.05)")
+		f.IntVar(&o.ptbConfirm, "ptb-confirm", 0, "valid PTBs reporting the same MTU before mtukit takes it as an upper bound (default 1; 2 resists a lone forged PTB)")
 		f.IntVar(&o.threshold, "threshold", 64, "a result more than this many bytes below the path MTU is sub-optimal")
 		f.Float64Var(&o.retry, "retry-factor", 1, "retry_factor in the seed's latency formula")
 		f.IntVar(&o.trials, "trials", 20000, "Monte Carlo searches per row")
@@ -216,7 +217,7 @@ func runSim(env *Env, o *simOptions) error {
 	var series []simchart.Series
 	fellBack := 0
 	for i, r := range runs {
-		c := plpmtud.Config{Min: o.min, Max: o.max, Step: r.step, MaxProbes: o.maxProbes, Parallel: o.parallel, Epsilon: o.epsilon, LossPrior: o.lossPrior}
+		c := plpmtud.Config{Min: o.min, Max: o.max, Step: r.step, MaxProbes: o.maxProbes, Parallel: o.parallel, Epsilon: o.epsilon, LossPrior: o.lossPrior, PTBConfirm: o.ptbConfirm}
 		sc := sim.Scenario{Strategy: r.name, Config: c, Path: path, PMTU: r.dist}
 		opt := sim.Options{Trials: o.trials, Seed: o.seed, Workers: o.workers, Progress: prog.within(i)}
 		var res *sim.Result

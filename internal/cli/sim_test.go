@@ -23,6 +23,8 @@ func TestSimGolden(t *testing.T) {
 		{"gre-loss1", []string{"--exact", "--strategy", "mtukit,binary,rfc8899,quic-go,linux-tcp", "--tunnel", "gre", "--loss", "0.01"}},
 		{"seed-steps", []string{"--exact", "--strategy", "linear,binary,hybrid", "--step", "seed", "--pmtu", "1420", "--loss", "0.02"}},
 		{"forged-ptb", []string{"--exact", "--strategy", "mtukit,rfc8899,linux-tcp,freebsd-sctp", "--pmtu", "1450", "--icmp", "1", "--forge", "0.1"}},
+		{"forged-ptb-confirm2", []string{"--exact", "--strategy", "mtukit", "--pmtu", "1450", "--icmp", "1", "--forge", "0.1", "--ptb-confirm", "2"}},
+		{"icmp-mix", []string{"--exact", "--strategy", "mtukit,rfc8899,freebsd-sctp,binary", "--icmp", "1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			goldenReport(t, "sim", tc.name, tc.args...)
