@@ -200,3 +200,36 @@ func TestOptionsErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestDrivePTBConfirm: the default search probes a valid PTB's MTU next
+// and stops when it is acknowledged (2 probes for a path below the first
+// probe; the IPv6 floor 1280 included, where the second probe is the
+// driver's check of Min); with PTBConfirm 2 the MTU bounds the search only
+// once a second PTB agrees, which costs probes but gives the same answer.
+func TestDrivePTBConfirm(t *testing.T) {
+	for _, tc := range []struct {
+		mtu, min, confirm int
+		probes            int // at most
+	}{
+		{1400, 1200, 1, 2},
+		{1417, 1200, 1, 2},
+		{1280, 1280, 1, 2},
+		{1450, 1200, 1, 3}, // the first probe (1448) fits
+		{1417, 1200, 2, 5},
+		{1280, 1280, 2, 4},
+	} {
+		f := newFake(tc.mtu, true)
+		o := Options{Addr: f.dst, Min: tc.min, Max: 1500, Timeout: 20 * time.Millisecond, Retries: 3, Rate: 100000, PTBConfirm: tc.confirm}
+		if err := o.defaults(); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := search(context.Background(), f, o, &Report{}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.PMTU != tc.mtu || rep.ProbesSent > tc.probes || rep.Blackhole {
+			t.Errorf("mtu %d confirm %d: pmtu %d after %v (%d probes, want at most %d), blackhole %v",
+				tc.mtu, tc.confirm, rep.PMTU, f.sizes, rep.ProbesSent, tc.probes, rep.Blackhole)
+		}
+	}
+}

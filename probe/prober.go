@@ -41,11 +41,14 @@ type Options struct {
 	Max     int
 	Timeout time.Duration // probe timer; 1s
 	Retries int           // lost probes of one size before it counts as too big (MAX_PROBES); 3
-	Rate    float64       // probes per second at most; 50
-	Port    int           // responder port (udp, tcp); DefaultPort
-	Token   []byte        // shared token for the responder (udp)
-	Stack   string        // tunnel stack the advice is for ("" a plain link)
-	Socket  string        // SocketAuto, SocketRaw, SocketErrqueue
+	// PTBConfirm is the number of valid PTBs reporting the same MTU before
+	// the mtukit search takes it as an upper bound (plpmtud.Config); 1.
+	PTBConfirm int
+	Rate       float64 // probes per second at most; 50
+	Port       int     // responder port (udp, tcp); DefaultPort
+	Token      []byte  // shared token for the responder (udp)
+	Stack      string  // tunnel stack the advice is for ("" a plain link)
+	Socket     string  // SocketAuto, SocketRaw, SocketErrqueue
 	// Hops locates, after the search, the hop where packets above the
 	// path MTU die (TTL bisection; icmp method with a raw socket).
 	Hops bool
@@ -223,7 +226,7 @@ func search(ctx context.Context, tr transport, o Options, rep *Report, start tim
 	lo := o.Min
 	var s plpmtud.Strategy
 	for round := 0; ; round++ {
-		s, err = plpmtud.New(o.Search, plpmtud.Config{Min: lo, Max: o.Max, MaxProbes: o.Retries})
+		s, err = plpmtud.New(o.Search, plpmtud.Config{Min: lo, Max: o.Max, MaxProbes: o.Retries, PTBConfirm: o.PTBConfirm})
 		if err != nil {
 			return nil, err
 		}

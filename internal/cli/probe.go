@@ -18,7 +18,7 @@ import (
 
 type probeOptions struct {
 	method, search, token, stack, socket string
-	min, max, retries, port              int
+	min, max, retries, port, ptbConfirm  int
 	timeout, maxTime                     time.Duration
 	rate                                 float64
 	json, v4, v6, quiet, hops            bool
@@ -43,7 +43,8 @@ Methods:
 
 A PTB (ICMP fragmentation needed / packet too big) is used only when it quotes
 a probe in flight and only to lower; forged or mismatched ones are counted and
-ignored. Sizes are whole IP packets.`,
+ignored. A valid PTB's MTU is probed next and bounds the search (--ptb-confirm 2
+waits for two PTBs that agree). Sizes are whole IP packets.`,
 			Example: `  mtukit probe 192.0.2.10
   mtukit probe --method udp --port 4821 server.example
   mtukit probe --method tcp --stack 'esp(aes-gcm-16)' --json server.example`,
@@ -58,6 +59,7 @@ ignored. Sizes are whole IP packets.`,
 		f.DurationVar(&o.timeout, "timeout", time.Second, "probe timer: a probe unanswered this long is lost")
 		f.IntVar(&o.retries, "retries", 3, "lost probes of one size before it counts as too big")
 		f.Float64Var(&o.rate, "rate", 50, "probes per second at most")
+		f.IntVar(&o.ptbConfirm, "ptb-confirm", 1, "valid PTBs reporting the same MTU before it bounds the search (mtukit search)")
 		f.IntVar(&o.port, "port", probe.DefaultPort, "responder port (udp, tcp)")
 		f.StringVar(&o.token, "token", "", "shared token of the responder (udp)")
 		f.StringVar(&o.stack, "stack", "", "tunnel stack the advice is for (calc's syntax; empty: a plain link)")
@@ -87,6 +89,9 @@ func runProbe(env *Env, o *probeOptions, host string) error {
 	if o.retries < 1 || o.retries > 10 {
 		return usagef("--retries %d: want 1..10", o.retries)
 	}
+	if o.ptbConfirm < 1 || o.ptbConfirm > 8 {
+		return usagef("--ptb-confirm %d: want 1..8", o.ptbConfirm)
+	}
 	if o.rate <= 0 || o.rate > 10000 {
 		return usagef("--rate %g: want 0 < rate <= 10000 probes per second", o.rate)
 	}
@@ -104,7 +109,7 @@ func runProbe(env *Env, o *probeOptions, host string) error {
 	opts := probe.Options{
 		Target: host, Addr: addr, Method: o.method, Search: o.search, Min: o.min, Max: o.max,
 		Timeout: o.timeout, Retries: o.retries, Rate: o.rate, Port: o.port, Stack: o.stack,
-		Socket: o.socket, MaxDuration: o.maxTime, Hops: o.hops,
+		Socket: o.socket, MaxDuration: o.maxTime, Hops: o.hops, PTBConfirm: o.ptbConfirm,
 	}
 	if o.hops && o.method != probe.MethodICMP {
 		return usagef("--hops works with --method icmp only")
