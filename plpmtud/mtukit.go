@@ -25,6 +25,11 @@ const (
 	// ptbBoost is the likelihood ratio of a PTB reporting m: an honest
 	// router reports the PMTU exactly, a forger rarely matches it.
 	ptbBoost = 64
+	// hintBoost is the likelihood ratio of a Hint range: large enough that
+	// a hint of 8 sizes holds most of the mass (fragment sizes name the
+	// MTU of the path they crossed to 8 bytes), small enough that plateaus
+	// outside keep some.
+	hintBoost = 1024
 	// lossCap is the number of distinct lost sizes remembered: more than a
 	// one-at-a-time search can send (its budget is at most 3*16+8 = 56).
 	lossCap = 56
@@ -73,6 +78,7 @@ type mtukit struct {
 	ptbTrust  int // PTBs that must agree before ptb bounds the search
 	hi        int // upper bound set by trusted PTBs; 0 = none
 	hiTried   bool
+	hlo, hhi  int // Hint range; hlo = 0: none
 	traffic   int
 	queue     [8]int // the rest of the current round
 	nq        int
@@ -122,7 +128,7 @@ func newMtukit(c Config) (Strategy, error) {
 func (s *mtukit) Reset() {
 	s.common.reset()
 	s.lo, s.nloss, s.ptb, s.ptbN, s.hi, s.traffic, s.nq = s.min, 0, 0, 0, 0, 0, 0
-	s.hiTried = false
+	s.hiTried, s.hlo, s.hhi = false, 0, 0
 	s.loss = [lossCap]lossRec{}
 	s.queue = [8]int{}
 	s.state = Searching
@@ -149,8 +155,24 @@ func (s *mtukit) pow(k int) float64 {
 // PTB hints (implied losses and the boost).
 func (s *mtukit) mass(a, b int) float64 { return s.massOf(a, b, true) }
 
-// massOf is mass with or without the PTB hints.
+// massOf is mass with or without the hints (PTBs' implied losses and
+// boost, and the Hint range).
 func (s *mtukit) massOf(a, b int, hints bool) float64 {
+	total := s.base(a, b, hints)
+	if hints {
+		if s.ptb >= max(a, s.lo) && s.ptb < min(b, s.top()+1) {
+			total += (ptbBoost - 1) * s.weightAt(s.ptb)
+		}
+		if s.hlo != 0 {
+			total += (hintBoost - 1) * s.base(max(a, s.hlo), min(b, s.hhi+1), true)
+		}
+	}
+	return total
+}
+
+// base is the posterior weight of v in [a, b) from the prior and the
+// losses (with the losses PTBs imply when hints is set).
+func (s *mtukit) base(a, b int, hints bool) float64 {
 	a = max(a, s.lo)
 	b = min(b, s.top()+1)
 	if a >= b {
@@ -174,9 +196,6 @@ func (s *mtukit) massOf(a, b int, hints bool) float64 {
 			k += int(s.loss[i].real)
 		}
 		start = end
-	}
-	if hints && s.ptb >= a && s.ptb < b {
-		total += (ptbBoost - 1) * s.weightAt(s.ptb)
 	}
 	return total
 }
@@ -384,10 +403,22 @@ func (s *mtukit) OnTrafficLoss(size int, _ time.Duration) {
 	}
 	old := s.lo
 	s.lo, s.nloss, s.ptb, s.ptbN, s.hi, s.traffic = s.min, 0, 0, 0, 0, 0
-	s.hiTried = false
+	s.hiTried, s.hlo, s.hhi = false, 0, 0
 	s.loss = [lossCap]lossRec{}
 	s.addLoss(old, s.tries, s.tries)
 	s.done, s.state, s.nq = false, Searching, 0
+	s.settle()
+}
+
+// Hint boosts the sizes in [lo, hi] (see Hinter) and replans the round
+// that is not yet sent.
+func (s *mtukit) Hint(lo, hi int) {
+	lo, hi = max(lo, s.min), min(hi, s.max)
+	if lo > hi || s.done {
+		return
+	}
+	s.hlo, s.hhi = lo, hi
+	s.nq = 0
 	s.settle()
 }
 

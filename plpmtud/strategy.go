@@ -54,6 +54,15 @@ type BlackHoleDetector interface {
 	OnTrafficLoss(size int, now time.Duration)
 }
 
+// Hinter is implemented by strategies that can use a measurement made
+// outside the search, such as the sizes of the fragments an IPv4 router cut
+// from an packet sent without DF: Hint says the path MTU is likely in
+// [lo, hi]. A hint is never proof: it steers the probes, and the estimate
+// still moves only on acknowledged probes and stops only on lost ones.
+type Hinter interface {
+	Hint(lo, hi int)
+}
+
 // State is the DPLPMTUD state of RFC 8899 §5.2.
 type State uint8
 

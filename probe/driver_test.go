@@ -233,3 +233,63 @@ func TestDrivePTBConfirm(t *testing.T) {
 		}
 	}
 }
+
+// fragFake is a fakePath whose routers fragment packets sent without DF at
+// fragMTU (which may differ from the DF path MTU: an asymmetric path).
+type fragFake struct {
+	*fakePath
+	fragMTU int
+}
+
+func (f *fragFake) fragPath() string { return "forward" }
+func (f *fragFake) sendNoDF(seq uint32, size int) error {
+	f.mu.Lock()
+	f.n++
+	f.sizes = append(f.sizes, -size) // negative: without DF
+	f.mu.Unlock()
+	frag := 0
+	if size > f.fragMTU {
+		frag = 20 + (f.fragMTU-20)/8*8
+	}
+	f.ev <- event{ack: true, seq: seq, size: size, fragKnown: true, frag: frag}
+	return nil
+}
+
+// TestDriveFragHint: behind a black hole, one probe without DF after the
+// first loss names the bottleneck to 8 bytes and the search ends in a few
+// probes; a misleading hint (fragments from another path) costs probes but
+// never the exact answer; strategies without hints never get the probe.
+func TestDriveFragHint(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		mtu, fragMTU     int
+		search           string
+		probes, fragWant int // at most; FragMax
+	}{
+		{"1333 black hole", 1333, 1333, "", 7, 1332},
+		{"1400 black hole", 1400, 1400, "", 6, 1396},
+		{"1200 black hole", 1200, 1200, "", 7, 1196},
+		{"hint from a smaller path", 1450, 1333, "", 16, 1332},
+		{"hint from a larger path", 1333, 1500, "", 16, 1500},
+		{"binary takes no hints", 1333, 1333, "binary", 20, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &fragFake{fakePath: newFake(tc.mtu, false), fragMTU: tc.fragMTU}
+			o := Options{Addr: f.dst, Search: tc.search, Min: 1200, Max: 1500, Timeout: 20 * time.Millisecond, Retries: 3, Rate: 100000}
+			if err := o.defaults(); err != nil {
+				t.Fatal(err)
+			}
+			rep, err := search(context.Background(), f, o, &Report{}, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.PMTU != tc.mtu || !rep.Blackhole || rep.ProbesSent > tc.probes || rep.FragMax != tc.fragWant {
+				t.Errorf("pmtu %d blackhole %v after %d probes %v, frag_max %d; want %d, true, at most %d, %d",
+					rep.PMTU, rep.Blackhole, rep.ProbesSent, f.sizes, rep.FragMax, tc.mtu, tc.probes, tc.fragWant)
+			}
+			if rep.ProbesSent != rep.ProbesAcked+rep.ProbesLost {
+				t.Errorf("counts %+v", rep)
+			}
+		})
+	}
+}

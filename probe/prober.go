@@ -72,11 +72,16 @@ var ErrMinLost = errors.New("no probe was acknowledged, not even the minimum siz
 type event struct {
 	ack  bool
 	seq  uint32
-	size int        // ack: the size the peer saw (0: unknown)
-	ptb  PTB        // when !ack; Payload is a private copy
-	te   bool       // a time exceeded (quote in ptb), for --hops
-	from netip.Addr // the sender of an ICMP message (raw sockets only)
-	err  error
+	size int  // ack: the size the peer saw (0: unknown)
+	ptb  PTB  // when !ack; Payload is a private copy
+	te   bool // a time exceeded (quote in ptb), for --hops
+	// fragKnown (ack): the transport sees fragments; frag is then the
+	// largest fragment of the probe (udp) or of its answer (icmp), 0 when
+	// it came whole.
+	fragKnown bool
+	frag      int
+	from      netip.Addr // the sender of an ICMP message (raw sockets only)
+	err       error
 }
 
 // transport sends probes for one method and reports events.
@@ -97,6 +102,16 @@ type inflight struct {
 	size     int
 	deadline time.Time
 	confirm  bool // the driver's own check of Min, not the strategy's
+	frag     bool // the driver's probe without DF, not the strategy's
+}
+
+// fragProber is a transport that can send one probe without DF (IPv4)
+// and see the largest fragment: of the probe as the peer received it
+// (fragPath "forward") or of the answer (fragPath "reverse"); "" when it
+// cannot see fragments.
+type fragProber interface {
+	sendNoDF(seq uint32, size int) error
+	fragPath() string
 }
 
 func (o *Options) defaults() error {
@@ -300,6 +315,7 @@ type runState struct {
 	ackedMax int         // largest acknowledged size
 	usedPTB  int         // valid PTBs given to a strategy
 	seq      uint32
+	fragDone bool // the probe without DF was sent (once per run)
 }
 
 func newRunState() *runState {
@@ -314,8 +330,14 @@ func drive(ctx context.Context, s plpmtud.Strategy, tr transport, o *Options, re
 		minOK     = s.State() == plpmtud.Base // the strategy confirms Min itself
 		confirmed = minOK
 		timer     = time.NewTimer(time.Hour)
-		limit     = s.Bound() + 2*o.Retries + 2
+		limit     = s.Bound() + 2*o.Retries + 3
+		hinter, _ = s.(plpmtud.Hinter)
+		fp, _     = tr.(fragProber)
 	)
+	// After the first probe lost without a PTB, one probe of Max without DF
+	// (IPv4) tells the strategy where the MTU likely is: routers fragment
+	// it, ICMP or not. Only for strategies that take hints.
+	fragWanted := hinter != nil && fp != nil && fp.fragPath() != "" && o.Addr.Is4()
 	defer timer.Stop()
 	now := func() time.Duration { return time.Since(start) }
 	progress := func(last string) {
@@ -323,7 +345,7 @@ func drive(ctx context.Context, s plpmtud.Strategy, tr transport, o *Options, re
 			o.Progress(Progress{Sent: rep.ProbesSent, Acked: rep.ProbesAcked, Lost: rep.ProbesLost, PTB: rep.PTBReceived, Estimate: s.Estimate(), Last: last})
 		}
 	}
-	sendOne := func(size int, confirm bool) error {
+	sendOne := func(size int, confirm, frag bool) error {
 		if wait := time.Until(lastSend.Add(gap)); wait > 0 {
 			t := time.NewTimer(wait)
 			select {
@@ -334,13 +356,25 @@ func drive(ctx context.Context, s plpmtud.Strategy, tr transport, o *Options, re
 			}
 		}
 		st.seq++
-		if err := tr.send(st.seq, size); err != nil {
+		send := tr.send
+		if frag {
+			send = fp.sendNoDF
+		}
+		if err := send(st.seq, size); err != nil {
 			return fmt.Errorf("send %d-byte probe: %w", size, err)
 		}
 		lastSend = time.Now()
 		rep.ProbesSent++
-		flying = append(flying, inflight{seq: st.seq, size: size, deadline: lastSend.Add(o.Timeout), confirm: confirm})
+		flying = append(flying, inflight{seq: st.seq, size: size, deadline: lastSend.Add(o.Timeout), confirm: confirm, frag: frag})
 		return nil
+	}
+	fragFlying := func() bool {
+		for _, f := range flying {
+			if f.frag {
+				return true
+			}
+		}
+		return false
 	}
 	finish := func(i int) inflight {
 		f := flying[i]
@@ -361,16 +395,18 @@ func drive(ctx context.Context, s plpmtud.Strategy, tr transport, o *Options, re
 				return ErrMinLost
 			}
 			confirmTries++
-			if err := sendOne(o.Min, true); err != nil {
+			if err := sendOne(o.Min, true, false); err != nil {
 				return err
 			}
 		}
-		for rep.ProbesSent < limit {
+		// The strategy waits while the probe without DF is out, so that its
+		// hint shapes the next probes.
+		for rep.ProbesSent < limit && !fragFlying() {
 			size, ok := s.Next(now())
 			if !ok {
 				break
 			}
-			if err := sendOne(size, false); err != nil {
+			if err := sendOne(size, false, false); err != nil {
 				return err
 			}
 		}
@@ -393,6 +429,7 @@ func drive(ctx context.Context, s plpmtud.Strategy, tr transport, o *Options, re
 			return ctx.Err()
 		case <-timer.C:
 			t := time.Now()
+			lostOne := false
 			for i := 0; i < len(flying); {
 				if flying[i].deadline.After(t) {
 					i++
@@ -400,12 +437,19 @@ func drive(ctx context.Context, s plpmtud.Strategy, tr transport, o *Options, re
 				}
 				f := finish(i)
 				rep.ProbesLost++
-				if f.confirm {
+				if f.confirm || f.frag {
 					continue
 				}
 				st.lost[f.size]++
+				lostOne = true
 				s.OnLoss(f.size, now())
 				progress(fmt.Sprintf("loss %d", f.size))
+			}
+			if lostOne && fragWanted && !st.fragDone && !s.Done() {
+				st.fragDone = true
+				if err := sendOne(o.Max, false, true); err != nil {
+					return err
+				}
 			}
 		case ev := <-tr.events():
 			if ev.err != nil {
@@ -418,6 +462,10 @@ func drive(ctx context.Context, s plpmtud.Strategy, tr transport, o *Options, re
 				}
 				f := finish(i)
 				rep.ProbesAcked++
+				if f.frag {
+					fragHint(hinter, fp, ev, f.size, rep)
+					continue
+				}
 				st.ackedMax = max(st.ackedMax, f.size)
 				if f.confirm {
 					confirmed = true
@@ -439,7 +487,7 @@ func drive(ctx context.Context, s plpmtud.Strategy, tr transport, o *Options, re
 					break
 				}
 			}
-			if i < 0 || !ev.ptb.Usable(flying[i].size, o.Min) || flying[i].confirm {
+			if i < 0 || !ev.ptb.Usable(flying[i].size, o.Min) || flying[i].confirm || flying[i].frag {
 				rep.PTBIgnored++
 				continue
 			}
@@ -456,6 +504,25 @@ func drive(ctx context.Context, s plpmtud.Strategy, tr transport, o *Options, re
 		}
 	}
 	return nil
+}
+
+// fragHint turns the answer to the probe without DF into a hint: the
+// largest fragment F names a link MTU in [F, F+7]; a probe that came whole
+// crossed the path at its full size.
+func fragHint(h plpmtud.Hinter, fp fragProber, ev event, size int, rep *Report) {
+	if !ev.fragKnown {
+		return
+	}
+	f := ev.frag
+	if f == 0 || f >= size {
+		f = size
+	}
+	rep.FragMax, rep.FragPath = f, fp.fragPath()
+	if f == size {
+		h.Hint(size, size)
+		return
+	}
+	h.Hint(f, f+7)
 }
 
 func hasConfirm(fs []inflight) bool {

@@ -43,6 +43,17 @@ type Report struct {
 	// PTBFrom is the router that sent that PTB (raw sockets only).
 	PTBFrom string `json:"ptb_from,omitempty"`
 
+	// FragMax is the largest fragment of the one probe sent without DF
+	// (IPv4, after the first probe lost without a PTB): IPv4 routers
+	// fragment such a packet instead of dropping it, so a link of MTU m
+	// shows as 20+8*floor((m-20)/8) bytes, even behind a black hole. It
+	// only steers the search (the answer is still an acknowledged DF
+	// probe). FragMax equals the probe size when it came whole. FragPath is
+	// "forward" (udp: the responder saw the probe's fragments) or "reverse"
+	// (icmp: the echo reply's fragments, cut on the way back).
+	FragMax  int    `json:"frag_max,omitempty"`
+	FragPath string `json:"frag_path,omitempty"`
+
 	// Blackhole is true when the smallest lost size above PMTU was lost
 	// Retries times with no valid PTB to explain it, while PMTU was
 	// acknowledged (see the package documentation).
@@ -103,6 +114,13 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 	}
 	p("  ICMP         %s\n", ptb)
+	if r.FragMax > 0 {
+		if r.FragMax >= r.Max {
+			p("  fragments    a %d-byte packet without DF crossed the %s path whole\n", r.Max, r.FragPath)
+		} else {
+			p("  fragments    a %d-byte packet without DF arrived in fragments of at most %d bytes (%s path): a link MTU of %d..%d\n", r.Max, r.FragMax, r.FragPath, r.FragMax, r.FragMax+7)
+		}
+	}
 	if r.Blackhole {
 		p("  black hole   YES: packets above %d bytes vanish and no ICMP says why (PMTUD is broken on this path)\n", r.PMTU)
 	} else {

@@ -139,9 +139,11 @@ func (r *Responder) Run(ctx context.Context) error {
 
 func (r *Responder) serveUDP(c *net.UDPConn, lim *limiter) {
 	buf := make([]byte, 65536)
+	oob := make([]byte, 128)
 	out := make([]byte, wireLen)
+	frags := enableFragSize(c) // the kernel reports the largest fragment of each datagram
 	for {
-		n, from, err := c.ReadFromUDPAddrPort(buf)
+		n, oobn, _, from, err := c.ReadMsgUDPAddrPort(buf, oob)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -149,7 +151,11 @@ func (r *Responder) serveUDP(c *net.UDPConn, lim *limiter) {
 			continue
 		}
 		r.udpIn.Add(1)
-		reply, ok := r.answer(buf[:n], from.Addr(), out, lim, time.Now())
+		frag := -1
+		if frags {
+			frag = fragSize(oob[:oobn])
+		}
+		reply, ok := r.answer(buf[:n], from.Addr(), frag, out, lim, time.Now())
 		if !ok {
 			r.udpDropped.Add(1)
 			continue
@@ -161,9 +167,10 @@ func (r *Responder) serveUDP(c *net.UDPConn, lim *limiter) {
 }
 
 // answer is the per-datagram work: the acknowledgement to send (in out,
-// never longer than the request) or false to stay silent. It does not
-// allocate without a token.
-func (r *Responder) answer(in []byte, from netip.Addr, out []byte, lim *limiter, now time.Time) ([]byte, bool) {
+// never longer than the request) or false to stay silent. frag is the
+// largest fragment the datagram arrived in (0: whole, -1: unknown). It does
+// not allocate without a token.
+func (r *Responder) answer(in []byte, from netip.Addr, frag int, out []byte, lim *limiter, now time.Time) ([]byte, bool) {
 	m, err := Decode(in, r.Token)
 	if err != nil || m.Type != typeProbe || !lim.allow(from, now) {
 		return nil, false
@@ -171,7 +178,7 @@ func (r *Responder) answer(in []byte, from netip.Addr, out []byte, lim *limiter,
 	// The IP packet size as received: UDP payload + 8 + the IP header (no
 	// options or extension headers are expected on probes).
 	got := len(in) + 8 + ipHeaderLen(from.Unmap())
-	Encode(out, Msg{Type: typeAck, Size: got, Seq: m.Seq, Nonce: m.Nonce}, r.Token)
+	Encode(out, Msg{Type: typeAck, Size: got, Seq: m.Seq, Nonce: m.Nonce, FragKnown: frag >= 0, Frag: max(frag, 0)}, r.Token)
 	return out[:min(wireLen, len(in))], true
 }
 

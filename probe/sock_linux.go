@@ -132,7 +132,7 @@ func (b *base) close() error {
 // readLoop reads datagrams and, with errq, the error queue of c until it is
 // closed, handing each to onData / onErr. One goroutine reads both, since Go
 // serialises readers of one socket.
-func (b *base) readLoop(c syscall.RawConn, errq bool, onData func(p []byte, from netip.Addr), onErr func(ee *unix.SockExtendedErr, data []byte)) {
+func (b *base) readLoop(c syscall.RawConn, errq bool, onData func(p []byte, from netip.Addr, frag int), onErr func(ee *unix.SockExtendedErr, data []byte)) {
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
@@ -153,7 +153,7 @@ func (b *base) readLoop(c syscall.RawConn, errq bool, onData func(p []byte, from
 						return true
 					}
 				}
-				n, from, rerr = unix.Recvfrom(int(fd), buf, unix.MSG_DONTWAIT)
+				n, oobn, _, from, rerr = unix.Recvmsg(int(fd), buf, oob, unix.MSG_DONTWAIT)
 				if rerr == unix.EAGAIN {
 					return false
 				}
@@ -173,7 +173,7 @@ func (b *base) readLoop(c syscall.RawConn, errq bool, onData func(p []byte, from
 				}
 				continue
 			}
-			onData(buf[:n], sockaddrAddr(from))
+			onData(buf[:n], sockaddrAddr(from), fragSize(oob[:oobn]))
 		}
 	}()
 }
@@ -297,11 +297,12 @@ func openRaw(src netip.Addr, allow ...byte) (*os.File, syscall.RawConn, error) {
 
 type icmpTransport struct {
 	*base
-	f   *os.File
-	rc  syscall.RawConn
-	id  uint16
-	raw bool
-	buf []byte
+	f     *os.File
+	rc    syscall.RawConn
+	id    uint16
+	raw   bool
+	frags bool // IP_RECVFRAGSIZE is on: echo replies tell their fragments
+	buf   []byte
 }
 
 func newICMPTransport(o *Options) (transport, error) {
@@ -349,6 +350,9 @@ func newICMPTransport(o *Options) (transport, error) {
 	if err := control(t.rc, func(fd int) error { return setDF(fd, v6, !t.raw) }); err != nil {
 		t.f.Close()
 		return nil, err
+	}
+	if !v6 {
+		_ = control(t.rc, func(fd int) error { t.frags = setFragSize(fd); return nil })
 	}
 	b.closers = append(b.closers, t.f.Close)
 	b.readLoop(t.rc, !t.raw, t.onData, t.onErr)
@@ -411,7 +415,21 @@ func (t *icmpTransport) send(seq uint32, size int) error {
 	return serr
 }
 
-func (t *icmpTransport) onData(p []byte, from netip.Addr) {
+// sendNoDF sends an echo request of size that routers may fragment.
+func (t *icmpTransport) sendNoDF(seq uint32, size int) error {
+	return sendNoDF(t.rc, func() error { return t.send(seq, size) })
+}
+
+// fragPath: the fragments seen are those of the echo reply, cut on the
+// way back (Linux and most hosts answer without DF).
+func (t *icmpTransport) fragPath() string {
+	if t.frags && !t.v6() {
+		return "reverse"
+	}
+	return ""
+}
+
+func (t *icmpTransport) onData(p []byte, from netip.Addr, frag int) {
 	msg := p
 	if t.raw && !t.v6() {
 		_, pl, err := StripIPv4(p)
@@ -432,7 +450,7 @@ func (t *icmpTransport) onData(p []byte, from netip.Addr) {
 			return
 		}
 		seq := uint32(binary.BigEndian.Uint16(msg[6:8]))
-		t.emit(event{ack: true, seq: seq, size: len(msg) + t.hdr() - 8})
+		t.emit(event{ack: true, seq: seq, size: len(msg) + t.hdr() - 8, fragKnown: t.frags, frag: frag})
 		return
 	}
 	if e, ok := ptbEvent(msg, t.v6()); ok {
@@ -591,7 +609,7 @@ func (t *udpTransport) send(seq uint32, size int) error {
 	return err
 }
 
-func (t *udpTransport) onData(p []byte, from netip.Addr) {
+func (t *udpTransport) onData(p []byte, from netip.Addr, _ int) {
 	if from != t.dst {
 		return
 	}
@@ -599,10 +617,27 @@ func (t *udpTransport) onData(p []byte, from netip.Addr) {
 	if err != nil || m.Type != typeAck || m.Nonce != t.nonce {
 		return
 	}
-	t.emit(event{ack: true, seq: m.Seq, size: m.Size})
+	t.emit(event{ack: true, seq: m.Seq, size: m.Size, fragKnown: m.FragKnown, frag: m.Frag})
 }
 
-func (t *udpTransport) onRaw(p []byte, from netip.Addr) {
+// sendNoDF sends a probe that routers may fragment.
+func (t *udpTransport) sendNoDF(seq uint32, size int) error {
+	rc, err := t.conn.SyscallConn()
+	if err != nil {
+		return err
+	}
+	return sendNoDF(rc, func() error { return t.send(seq, size) })
+}
+
+// fragPath: the responder reports the fragments the probe arrived in.
+func (t *udpTransport) fragPath() string {
+	if t.v6() {
+		return ""
+	}
+	return "forward"
+}
+
+func (t *udpTransport) onRaw(p []byte, from netip.Addr, _ int) {
 	msg := p
 	if !t.v6() {
 		_, pl, err := StripIPv4(p)

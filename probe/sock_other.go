@@ -24,3 +24,6 @@ func listenSaveSYN(context.Context, netip.AddrPort) (net.Listener, error) {
 func savedSYN(*net.TCPConn) ([]byte, error) { return nil, notImplemented() }
 
 func tcpMSS(context.Context, *Options, *Report) error { return notImplemented() }
+
+func enableFragSize(*net.UDPConn) bool { return false }
+func fragSize([]byte) int              { return -1 }

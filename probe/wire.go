@@ -12,12 +12,15 @@ import (
 //
 //	0  magic "MTK1"
 //	4  type: 1 probe, 2 acknowledgement
-//	5  flags: bit 0 set when mac carries a token MAC
+//	5  flags: bit 0 set when mac carries a token MAC; bit 1 (ack) set when
+//	         the responder can see fragments, so frag is meaningful
 //	6  size: probe: the IP packet size the sender made it;
 //	         ack:   the IP packet size the responder received
 //	8  sequence number (uint32)
 //	12 nonce (uint64), chosen by the prober per run
-//	20 reserved (zero)
+//	20 frag (uint16), ack: the largest IPv4 fragment the probe arrived in
+//	         (0: it arrived whole); zero in probes
+//	22 reserved (zero)
 //	24 mac: 8 bytes of HMAC-SHA256(token, bytes 0..23), or zero without token
 //
 // A probe is padded with zeros after the 32 bytes up to its size; an
@@ -29,6 +32,7 @@ const (
 	typeProbe   = 1
 	typeAck     = 2
 	flagMAC     = 1
+	flagFrag    = 2
 	macLen      = 8
 	headerNoMAC = 24
 )
@@ -40,6 +44,10 @@ type Msg struct {
 	Seq   uint32
 	Nonce uint64
 	MAC   bool // carried a MAC (checked by Decode when a token is given)
+	// FragKnown (ack) says the responder sees fragments; Frag is then the
+	// largest fragment the probe arrived in, 0 when it arrived whole.
+	FragKnown bool
+	Frag      int
 }
 
 // Errors of Decode.
@@ -60,8 +68,12 @@ func Encode(b []byte, m Msg, token []byte) {
 	binary.BigEndian.PutUint32(b[8:12], m.Seq)
 	binary.BigEndian.PutUint64(b[12:20], m.Nonce)
 	clear(b[20:])
+	if m.FragKnown {
+		b[5] |= flagFrag
+		binary.BigEndian.PutUint16(b[20:22], uint16(m.Frag))
+	}
 	if len(token) > 0 {
-		b[5] = flagMAC
+		b[5] |= flagMAC
 		mac := hmac.New(sha256.New, token)
 		mac.Write(b[:headerNoMAC])
 		var sum [sha256.Size]byte
@@ -84,6 +96,9 @@ func Decode(b []byte, token []byte) (Msg, error) {
 		Seq:   binary.BigEndian.Uint32(b[8:12]),
 		Nonce: binary.BigEndian.Uint64(b[12:20]),
 		MAC:   b[5]&flagMAC != 0,
+	}
+	if b[5]&flagFrag != 0 {
+		m.FragKnown, m.Frag = true, int(binary.BigEndian.Uint16(b[20:22]))
 	}
 	if m.Type != typeProbe && m.Type != typeAck {
 		return Msg{}, ErrMsgType

@@ -16,13 +16,19 @@ func TestWireRoundTrip(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		token []byte
-	}{{"no token", nil}, {"token", []byte("s3cret")}} {
+		m     Msg
+	}{
+		{"no token", nil, Msg{Type: typeProbe, Size: 1400, Seq: 77, Nonce: 0x0102030405060708}},
+		{"token", []byte("s3cret"), Msg{Type: typeProbe, Size: 1400, Seq: 77, Nonce: 0x0102030405060708}},
+		{"ack with fragment size", nil, Msg{Type: typeAck, Size: 1500, Seq: 78, Nonce: 9, FragKnown: true, Frag: 1332}},
+		{"ack arrived whole, token", []byte("s3cret"), Msg{Type: typeAck, Size: 1500, Seq: 79, Nonce: 9, FragKnown: true}},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := make([]byte, 1372)
 			for i := range b {
 				b[i] = 0xff // Encode must zero the padding
 			}
-			m := Msg{Type: typeProbe, Size: 1400, Seq: 77, Nonce: 0x0102030405060708}
+			m := tc.m
 			Encode(b, m, tc.token)
 			if !bytes.Equal(b[32:], make([]byte, len(b)-32)) {
 				t.Fatalf("padding not zeroed")
@@ -219,14 +225,14 @@ func TestResponderAnswerZeroAlloc(t *testing.T) {
 	from := netip.MustParseAddr("192.0.2.7")
 	now := time.Now()
 	n := testing.AllocsPerRun(200, func() {
-		if _, ok := r.answer(in, from, out, lim, now); !ok {
+		if _, ok := r.answer(in, from, 0, out, lim, now); !ok {
 			t.Fatal("no answer")
 		}
 	})
 	if n != 0 {
 		t.Errorf("%v allocations per datagram, want 0", n)
 	}
-	reply, _ := r.answer(in, from, out, lim, now)
+	reply, _ := r.answer(in, from, 0, out, lim, now)
 	if m, err := Decode(reply, nil); err != nil || m.Size != 1400 || len(reply) != wireLen {
 		t.Errorf("ack %+v %v: want size 1400 (1372 + 8 + 20)", m, err)
 	}
@@ -242,6 +248,6 @@ func BenchmarkResponderAnswer(b *testing.B) {
 	now := time.Now()
 	b.ReportAllocs()
 	for b.Loop() {
-		r.answer(in, from, out, lim, now)
+		r.answer(in, from, 0, out, lim, now)
 	}
 }
