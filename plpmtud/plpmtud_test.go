@@ -630,3 +630,33 @@ func BenchmarkSearch(b *testing.B) {
 		})
 	}
 }
+
+// TestMtukitHint: a hint (what fragments of a packet sent without DF say)
+// given before the first probe steers mtukit to the hinted 8 bytes; right
+// or wrong, the answer stays exact in a black hole, for every path MTU.
+func TestMtukitHint(t *testing.T) {
+	frag := func(m int) int { return 20 + (m-20)/8*8 }
+	var right, wrong, none int
+	for pmtu := 1200; pmtu <= 1500; pmtu++ {
+		for _, tc := range []struct {
+			name  string
+			hint  int // MTU the fragments came from; 0: no hint
+			count *int
+		}{{"right", pmtu, &right}, {"wrong", 1200 + (pmtu*7919)%301, &wrong}, {"none", 0, &none}} {
+			s := mustNew(t, "mtukit", Config{Min: 1200, Max: 1500, Parallel: 1})
+			if tc.hint != 0 {
+				s.(Hinter).Hint(frag(tc.hint), frag(tc.hint)+7)
+			}
+			got := path{pmtu: pmtu}.run(t, s)
+			if s.Estimate() != pmtu {
+				t.Fatalf("pmtu %d, %s hint %d: estimate %d after %v", pmtu, tc.name, tc.hint, s.Estimate(), got)
+			}
+			*tc.count += len(got)
+		}
+	}
+	n := 301.0
+	t.Logf("mean probes over [1200, 1500] in a black hole: right hint %.2f, wrong hint %.2f, none %.2f", float64(right)/n, float64(wrong)/n, float64(none)/n)
+	if float64(right)/n > 5 || right >= none || wrong > 2*none {
+		t.Errorf("mean probes: right hint %.2f, wrong %.2f, none %.2f", float64(right)/n, float64(wrong)/n, float64(none)/n)
+	}
+}
