@@ -29,6 +29,15 @@
 // counted in Report.PTBIgnored and dropped. A PTB only ever lowers: the
 // estimate is always a size that was acknowledged.
 //
+// # Fragments
+//
+// After the first probe lost with no PTB, one probe of Max without DF goes
+// out (IPv4, mtukit's search): routers fragment it instead of dropping it,
+// ICMP or not, and the largest fragment (IP_RECVFRAGSIZE; for udp the
+// Responder reports it, for icmp it is the echo reply's) names the
+// bottleneck's MTU to 8 bytes. It reaches the strategy as a
+// plpmtud.Hinter hint, which steers probes and never decides (frag_linux.go).
+//
 // # Black holes and loss
 //
 // When a search ends below the maximum, the smallest size above the answer

@@ -77,6 +77,9 @@ func FuzzDecode(f *testing.F) {
 	Encode(mac, Msg{Type: typeAck, Size: 1400, Seq: 1, Nonce: 2}, []byte("k"))
 	f.Add(mac, true)                    // an acknowledgement with a MAC
 	f.Add([]byte("MTK1\x02\x01"), true) // cut, claims a MAC
+	frag := make([]byte, 32)
+	Encode(frag, Msg{Type: typeAck, Size: 1500, Seq: 3, Nonce: 2, FragKnown: true, Frag: 1332}, nil)
+	f.Add(frag, false) // an acknowledgement reporting fragments
 	f.Fuzz(func(t *testing.T, b []byte, tok bool) {
 		var token []byte
 		if tok {
@@ -92,6 +95,9 @@ func FuzzDecode(f *testing.F) {
 		Encode(out, m, token)
 		if !bytes.Equal(out[:5], b[:5]) || !bytes.Equal(out[6:20], b[6:20]) {
 			t.Fatalf("re-encoded header differs: %x vs %x", out[:20], b[:20])
+		}
+		if m.FragKnown && !bytes.Equal(out[20:22], b[20:22]) {
+			t.Fatalf("re-encoded fragment size differs: %x vs %x", out[20:22], b[20:22])
 		}
 		if tok && !bytes.Equal(out, b[:32]) {
 			t.Fatalf("a message that passed the MAC check is not what Encode makes: %x vs %x", out, b[:32])
