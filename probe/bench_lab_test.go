@@ -21,7 +21,9 @@ import (
 // runs (MTUKIT_BENCH=1): per scenario, mtukit with each strategy, tracepath
 // and a `ping -M do` bisection, on the same lab topology, each tool on
 // fresh namespaces where the kernel's PMTU cache would help it. Probes of
-// tracepath and ping are counted on the wire (tcpdump on the client link);
+// tracepath (its UDP datagrams) and ping (echo requests) are counted on the
+// wire (tcpdump on the client link; ARP and neighbour solicitations are not
+// probes);
 // mtukit's count is its report's, which TestLabScenarios checks against
 // the wire.
 func TestBenchProbe(t *testing.T) {
@@ -101,7 +103,7 @@ func TestBenchProbe(t *testing.T) {
 			if sc.forged {
 				forge = forgePTBs(t, p, sc)
 			}
-			capt := p.c.Capture(p.clientIf, "src host 10.0.1.1 or src host fd01::1", "")
+			capt := p.c.Capture(p.clientIf, "udp and (src host 10.0.1.1 or src host fd01::1)", "")
 			start := time.Now()
 			if forge != nil {
 				go func() { time.Sleep(50 * time.Millisecond); forge() }()
@@ -126,7 +128,7 @@ func TestBenchProbe(t *testing.T) {
 			if sc.forged {
 				forge = forgePTBs(t, p, sc)
 			}
-			capt = p.c.Capture(p.clientIf, "src host 10.0.1.1 or src host fd01::1", "")
+			capt = p.c.Capture(p.clientIf, "(icmp[icmptype] == icmp-echo or (icmp6 and ip6[40] == 128)) and (src host 10.0.1.1 or src host fd01::1)", "")
 			start = time.Now()
 			hdr := 28
 			lo, hi := 1200, 1500

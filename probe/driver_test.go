@@ -203,7 +203,7 @@ func TestOptionsErrors(t *testing.T) {
 
 // TestDrivePTBConfirm: the default search probes a valid PTB's MTU next
 // and stops when it is acknowledged (2 probes for a path below the first
-// probe; the IPv6 floor 1280 included, where the second probe is the
+// probe; a path at Min included, where the second probe is the
 // driver's check of Min); with PTBConfirm 2 the MTU bounds the search only
 // once a second PTB agrees, which costs probes but gives the same answer.
 func TestDrivePTBConfirm(t *testing.T) {
@@ -291,5 +291,31 @@ func TestDriveFragHint(t *testing.T) {
 				t.Errorf("counts %+v", rep)
 			}
 		})
+	}
+}
+
+// TestDriveIPv6Minimum: on IPv6 a valid PTB naming 1280 pins the path MTU
+// (every IPv6 link carries 1280, RFC 8200 §5), so one probe is enough;
+// behind a black hole nothing pins it, and 1280 is acknowledged first.
+func TestDriveIPv6Minimum(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		ptb       bool
+		maxProbes int
+		minimum   bool
+	}{{"ptb names 1280", true, 1, true}, {"black hole", false, 12, false}} {
+		f := newFake(1280, tc.ptb)
+		f.src, f.dst = netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("2001:db8:1::1")
+		o := Options{Addr: f.dst, Max: 1500, Timeout: 20 * time.Millisecond, Retries: 3, Rate: 100000}
+		if err := o.defaults(); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := search(context.Background(), f, o, &Report{}, time.Now())
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if rep.PMTU != 1280 || rep.IPv6Minimum != tc.minimum || rep.ProbesSent > tc.maxProbes || (!tc.minimum && rep.ProbesAcked == 0) {
+			t.Errorf("%s: pmtu %d ipv6_minimum %v after %v (%d acked)", tc.name, rep.PMTU, rep.IPv6Minimum, f.sizes, rep.ProbesAcked)
+		}
 	}
 }

@@ -190,7 +190,7 @@ func runScenario(t *testing.T, sc scenario) {
 		t.Errorf("blackhole %v, want %v", rep.Blackhole, sc.blackhole)
 	}
 	if onWire != rep.ProbesSent {
-		t.Errorf("probes_sent %d, but tcpdump saw %d probes leave the client", rep.ProbesSent, onWire)
+		t.Errorf("probes_sent %d, but tcpdump saw %d probes leave the client ", rep.ProbesSent, onWire)
 	}
 	if rep.ProbesSent != rep.ProbesAcked+rep.ProbesLost+(rep.PTBReceived-rep.PTBIgnored) {
 		t.Errorf("probes %d != acked %d + lost %d + used PTBs %d", rep.ProbesSent, rep.ProbesAcked, rep.ProbesLost, rep.PTBReceived-rep.PTBIgnored)

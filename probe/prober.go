@@ -25,6 +25,9 @@ const (
 	SocketErrqueue = "errqueue" // no privilege: ping socket / IP_RECVERR
 )
 
+// ipv6MinMTU is the MTU every IPv6 link must carry (RFC 8200 §5).
+const ipv6MinMTU = 1280
+
 // DefaultPort is the responder's default UDP and TCP port (RFC 4821's number).
 const DefaultPort = 4821
 
@@ -288,7 +291,8 @@ func search(ctx context.Context, tr transport, o Options, rep *Report, start tim
 	if err != nil {
 		return rep, err
 	}
-	if rep.ProbesAcked == 0 {
+	rep.IPv6Minimum = st.floor && rep.PMTU == ipv6MinMTU && st.ackedMax < ipv6MinMTU
+	if rep.ProbesAcked == 0 && !rep.IPv6Minimum {
 		rep.PMTU = 0
 		return rep, ErrMinLost
 	}
@@ -316,6 +320,9 @@ type runState struct {
 	usedPTB  int         // valid PTBs given to a strategy
 	seq      uint32
 	fragDone bool // the probe without DF was sent (once per run)
+	// floor: a valid PTB named 1280 on IPv6 with Min 1280, so the path
+	// MTU is 1280 by RFC 8200 §5 (no link is smaller) without an ack.
+	floor bool
 }
 
 func newRunState() *runState {
@@ -498,6 +505,12 @@ func drive(ctx context.Context, s plpmtud.Strategy, tr transport, o *Options, re
 				if ev.from.IsValid() {
 					rep.PTBFrom = ev.from.String()
 				}
+			}
+			if o.Addr.Is6() && o.Min == ipv6MinMTU && ev.ptb.MTU == ipv6MinMTU {
+				// Every IPv6 link carries 1280 bytes (RFC 8200 §5; RFC 8201
+				// §4: never go below it): the PTB pins the path MTU, and
+				// checking Min with a probe would only cost one.
+				st.floor, confirmed = true, true
 			}
 			s.OnPTB(f.size, ev.ptb.MTU, now())
 			progress(fmt.Sprintf("ptb %d->%d", f.size, ev.ptb.MTU))

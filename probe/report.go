@@ -24,6 +24,10 @@ type Report struct {
 
 	// PMTU is the largest acknowledged probe: the path MTU (IP packet).
 	PMTU int `json:"pmtu"`
+	// IPv6Minimum is true when PMTU is 1280 because a valid PTB named the
+	// IPv6 minimum link MTU, which every link must carry (RFC 8200 §5), so
+	// no probe had to be acknowledged to prove it.
+	IPv6Minimum bool `json:"ipv6_minimum,omitempty"`
 	// State is the search's RFC 8899 state at the end.
 	State string `json:"state"`
 	// Capped is true when the search stopped at its probe bound rather than
@@ -104,7 +108,11 @@ func (r *Report) recommend(stack string) error {
 func (r *Report) WriteText(w io.Writer) error {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	p("mtukit probe %s (%s, %s), method %s, search %s\n", r.Target, r.Addr, r.Family, r.Method, r.Search)
-	p("  path MTU     %d bytes (IP packet, largest acknowledged probe; searched %d..%d)\n", r.PMTU, r.Min, r.Max)
+	if r.IPv6Minimum {
+		p("  path MTU     %d bytes (IP packet: a valid PTB named the IPv6 minimum, which every link carries, RFC 8200 §5; searched %d..%d)\n", r.PMTU, r.Min, r.Max)
+	} else {
+		p("  path MTU     %d bytes (IP packet, largest acknowledged probe; searched %d..%d)\n", r.PMTU, r.Min, r.Max)
+	}
 	p("  probes       %d sent, %d acknowledged, %d lost\n", r.ProbesSent, r.ProbesAcked, r.ProbesLost)
 	ptb := fmt.Sprintf("%d packet too big received, %d ignored (forged, mismatched or unusable)", r.PTBReceived, r.PTBIgnored)
 	if r.PTBMTU > 0 {

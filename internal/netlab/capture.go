@@ -61,10 +61,11 @@ func (c *Capture) Stop() (int, error) {
 	return capturedCount(c.proc.Stderr()), nil
 }
 
-// capturedCount parses tcpdump's "N packets captured" line (-1 when absent).
+// capturedCount parses tcpdump's "N packets captured" line ("1 packet
+// captured" in the singular; -1 when absent).
 func capturedCount(stderr string) int {
 	for _, line := range strings.Split(stderr, "\n") {
-		if f := strings.Fields(line); len(f) >= 3 && f[1] == "packets" && f[2] == "captured" {
+		if f := strings.Fields(line); len(f) >= 3 && (f[1] == "packets" || f[1] == "packet") && f[2] == "captured" {
 			if n, err := strconv.Atoi(f[0]); err == nil {
 				return n
 			}

@@ -92,6 +92,7 @@ func TestCapturedCount(t *testing.T) {
 		want     int
 	}{
 		{"normal", "listening on eth0\n6 packets captured\n6 packets received by filter\n0 packets dropped by kernel\n", 6},
+		{"singular", "listening on eth0\n1 packet captured\n1 packet received by filter\n0 packets dropped by kernel\n", 1},
 		{"absent", "tcpdump: eth9: No such device\n", -1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
