@@ -131,7 +131,6 @@ func (a *Analyzer) ReadAll(r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	defer src.close()
 	a.format = src.format()
 	var rec record
 	for {

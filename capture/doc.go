@@ -4,12 +4,23 @@
 //
 // # Reading
 //
-// pcapng files (any number of interfaces, mixed link types) are read with
-// gopacket's pure-Go pcapgo reader. Classic pcap files, the bulk of large
-// captures, go through pcapReader, which hands frames out in place from one
-// large read buffer: pcapgo copies every byte twice, which on captures of
-// whole frames was most of the run time; pcapReader is held to pcapgo frame
-// by frame, error by error, on every real test capture and under fuzzing.
+// Classic pcap and pcapng files (any number of sections and interfaces,
+// either byte order, mixed link types and timestamp resolutions) are
+// parsed in place from one read buffer of 256 KB, small enough to stay in
+// the CPU's cache: each byte of the file is copied once, by read, and each
+// frame is handed to the decoder as a slice of that buffer, with no
+// allocation. (gopacket's pcapgo copies every byte twice, through bufio and
+// into its packet buffer, which on captures of whole frames was most of
+// the run time.) Both readers are held to pcapgo frame by frame and time by
+// time, and in how a file ends (cleanly, cut, or at a broken header or
+// block; the pcap reader with pcapgo's very messages), on every real test
+// capture, on each converted to pcapng in both byte orders, on hand-made
+// multi-section files, cut at many points, and under fuzzing
+// (TestPcapReaderMatchesPcapgo, TestNgReaderMatchesPcapgo, FuzzPcapReader,
+// FuzzNgReader). Where they part on purpose: the pcapng reader refuses a
+// packet whose captured length runs past its block (pcapgo reads on into
+// the next block), and skips the options and blocks it does not use
+// rather than failing on a broken one.
 // Either may be gzip-compressed. Link types: Ethernet, Linux cooked v1 and v2, raw IP (12, 14, 101, 228, 229),
 // BSD loopback/null and PPP. Decoding goes through VLAN and QinQ tags, MPLS,
 // PPPoE, GRE (with ERSPAN and transparent Ethernet), VXLAN, GENEVE, GTP-U,

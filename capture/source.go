@@ -1,7 +1,6 @@
 package capture
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
@@ -10,12 +9,7 @@ import (
 	"io"
 
 	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 )
-
-// readBuffer is the read-ahead for capture files: large enough that reading
-// costs one system call per many packets.
-const readBuffer = 256 << 10
 
 // record is one frame read from a capture file.
 type record struct {
@@ -32,10 +26,8 @@ type source interface {
 	next(r *record) error
 	// format names the file format.
 	format() string
-	// done is how many bytes of the file were consumed, for progress.
+	// done is how many bytes of the file were read, for progress.
 	done() int64
-	// close releases what the source holds (a mapping).
-	close() error
 }
 
 // Magic numbers of the formats read.
@@ -45,42 +37,45 @@ var (
 )
 
 // openSource detects the format of r (pcap, pcapng, either gzip-compressed)
-// and returns a source for it: classic pcap through pcapReader, pcapng
-// through gopacket's pcapgo.
+// and returns a source for it. Both formats are parsed in place in one read
+// buffer (see stream).
 func openSource(r io.Reader) (source, error) {
 	cr := &countingReader{r: r}
-	return openStream(cr, cr)
+	return openStream(newStream(cr), cr)
 }
 
-func openStream(r io.Reader, cr *countingReader) (source, error) {
-	br := bufio.NewReaderSize(r, readBuffer)
-	head, err := br.Peek(4)
-	if err != nil {
-		if len(head) == 0 {
+func openStream(s *stream, cr *countingReader) (source, error) {
+	if !s.fill(4) {
+		if s.rerr != nil {
+			return nil, s.rerr
+		}
+		if s.hi == s.lo {
 			return nil, errors.New("empty file: not a pcap or pcapng capture")
 		}
-		return nil, fmt.Errorf("file too short (%d bytes) for a pcap or pcapng header", len(head))
+		return nil, fmt.Errorf("file too short (%d bytes) for a pcap or pcapng header", s.hi-s.lo)
 	}
+	head := s.buf[s.lo : s.lo+4]
 	if bytes.HasPrefix(head, magicGzip) {
-		zr, err := gzip.NewReader(br)
+		// what is buffered, then the rest of the file; the buffer then
+		// takes the decompressed stream
+		head := bytes.Clone(s.buf[s.lo:s.hi])
+		zr, err := gzip.NewReader(io.MultiReader(bytes.NewReader(head), s.r))
 		if err != nil {
 			return nil, fmt.Errorf("gzip: %w", err)
 		}
-		return openStream(zr, cr)
+		return openStream(&stream{r: zr, buf: s.buf}, cr)
 	}
 	if bytes.Equal(head, magicPcapng) {
-		r, err := pcapgo.NewNgReader(br, pcapgo.NgReaderOptions{WantMixedLinkType: true})
+		r, err := newNgReader(s, cr)
 		if err != nil {
 			return nil, fmt.Errorf("pcapng header: %s", lowerFirst(err.Error()))
 		}
-		return &ngSource{r: r, cr: cr}, nil
+		return r, nil
 	}
 	if !isPcapMagic(head) {
 		return nil, fmt.Errorf("not a pcap or pcapng file (starts with %x)", head)
 	}
-	// the bufio reader hands its buffered bytes over, then reads straight
-	// into pcapReader's buffer (reads of at least its size bypass it)
-	pr, err := newPcapReader(br)
+	pr, err := newPcapReader(s, cr)
 	if err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, errors.New("pcap header: file too short")
@@ -111,89 +106,37 @@ func (c *countingReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-type ngSource struct {
-	r  *pcapgo.NgReader
-	cr *countingReader
+// readChunk is the read size, and the read buffer's size until a record
+// larger than it arrives. Small enough that the buffer stays in the CPU's
+// L2 cache: the kernel copies the file into cache-resident memory and the
+// decoder reads the headers from there. 256 KB measured best on whole
+// frames (docs/analyze.md, "Speed").
+const readChunk = 256 << 10
+
+// stream is a read buffer that capture records are parsed from in place:
+// each byte of the file is copied once, by read, into a buffer small enough
+// to stay in cache, and frames are handed out as slices of it (pcapgo
+// copies every byte twice, through bufio and into its packet buffer, which
+// on captures of whole frames was most of the cost).
+type stream struct {
+	r      io.Reader
+	buf    []byte
+	lo, hi int   // unread bytes are buf[lo:hi]
+	off    int64 // bytes of the stream consumed
+	eof    bool
+	rerr   error
 }
 
-func (s *ngSource) next(r *record) error {
-	data, ci, err := s.r.ZeroCopyReadPacketData()
-	if err != nil {
-		return err
-	}
-	link, _ := ci.AncillaryData[0].(layers.LinkType)
-	*r = record{data: data, nanos: ci.Timestamp.UnixNano(), wireLen: ci.Length, link: link, point: uint64(ci.InterfaceIndex+1) << 48}
-	return nil
-}
-
-func (s *ngSource) format() string { return "pcapng" }
-func (s *ngSource) done() int64    { return s.cr.n }
-func (s *ngSource) close() error   { return nil }
-
-// pcapReader reads a classic pcap stream through one large buffer and
-// returns each frame as a slice of that buffer: the file's bytes are copied
-// once (by read), not twice as through bufio and pcapgo's packet buffer,
-// which on captures of whole frames was most of the cost. Its checks and
-// error messages are pcapgo's (TestPcapReaderMatchesPcapgo, FuzzPcapReader
-// hold it to pcapgo on every real capture and on fuzzed files); pcapng still
-// goes through pcapgo.
-type pcapReader struct {
-	r       io.Reader
-	buf     []byte
-	lo, hi  int   // unread bytes are buf[lo:hi]
-	off     int64 // bytes of the stream consumed
-	eof     bool
-	rerr    error
-	order   binary.ByteOrder
-	nanoMul int64
-	snaplen int
-	link    layers.LinkType
-}
-
-// pcapChunk is the read size: a few hundred packets per system call.
-const pcapChunk = 1 << 20
-
-// newPcapReader reads the file header from r.
-func newPcapReader(r io.Reader) (*pcapReader, error) {
-	s := &pcapReader{r: r, buf: make([]byte, pcapChunk)}
-	if !s.fill(24) {
-		if s.rerr != nil {
-			return nil, s.rerr
-		}
-		return nil, io.ErrUnexpectedEOF
-	}
-	b := s.buf[s.lo : s.lo+24]
-	switch binary.LittleEndian.Uint32(b[0:4]) {
-	case 0xa1b2c3d4:
-		s.order, s.nanoMul = binary.LittleEndian, 1000
-	case 0xa1b23c4d:
-		s.order, s.nanoMul = binary.LittleEndian, 1
-	case 0xd4c3b2a1:
-		s.order, s.nanoMul = binary.BigEndian, 1000
-	case 0x4d3cb2a1:
-		s.order, s.nanoMul = binary.BigEndian, 1
-	default:
-		return nil, fmt.Errorf("unknown magic %x", binary.LittleEndian.Uint32(b[0:4]))
-	}
-	if v := s.order.Uint16(b[4:6]); v != 2 {
-		return nil, fmt.Errorf("unknown major version %d", v)
-	}
-	if v := s.order.Uint16(b[6:8]); v != 4 {
-		return nil, fmt.Errorf("unknown minor version %d", v)
-	}
-	s.snaplen = int(s.order.Uint32(b[16:20]))
-	s.link = layers.LinkType(s.order.Uint32(b[20:24]))
-	s.lo += 24
-	s.off = 24
-	return s, nil
+func newStream(r io.Reader) *stream {
+	return &stream{r: r, buf: make([]byte, readChunk)}
 }
 
 // fill makes n unread bytes available in the buffer, reading as needed;
 // it reports whether it could. The unread tail moves to the front when the
 // buffer is full, and the buffer doubles only when a record fills all of
 // it: it grows with the data that arrives, never with the length a
-// (corrupt) record header claims.
-func (s *pcapReader) fill(n int) bool {
+// (corrupt) header claims.
+func (s *stream) fill(n int) bool {
 	for s.hi-s.lo < n {
 		if s.eof {
 			return false
@@ -208,61 +151,141 @@ func (s *pcapReader) fill(n int) bool {
 				s.buf = nb
 			}
 		}
-		k, err := s.r.Read(s.buf[s.hi:])
-		s.hi += k
-		if err != nil {
-			s.eof = true
-			if !errors.Is(err, io.EOF) {
-				s.rerr = err
-			}
-		}
+		s.read()
 	}
 	return true
+}
+
+// read reads once into the free end of the buffer.
+func (s *stream) read() {
+	k, err := s.r.Read(s.buf[s.hi:])
+	s.hi += k
+	if err != nil {
+		s.eof = true
+		if !errors.Is(err, io.EOF) {
+			s.rerr = err
+		}
+	}
+}
+
+// consume drops n buffered bytes.
+func (s *stream) consume(n int) {
+	s.lo += n
+	s.off += int64(n)
+}
+
+// skip drops n bytes, buffered or not, without growing the buffer; it
+// reports whether the stream had them all.
+func (s *stream) skip(n int64) bool {
+	for {
+		k := int(min(n, int64(s.hi-s.lo)))
+		s.consume(k)
+		n -= int64(k)
+		if n == 0 {
+			return true
+		}
+		if s.eof {
+			return false
+		}
+		s.lo, s.hi = 0, 0
+		s.read()
+	}
+}
+
+// cut is the error for a stream that ended early: the read error, or a
+// truncated file.
+func (s *stream) cut() error {
+	if s.rerr != nil {
+		return s.rerr
+	}
+	return io.ErrUnexpectedEOF
+}
+
+// end is the error when fewer than n bytes are left at the start of a
+// record: io.EOF when none are.
+func (s *stream) end() error {
+	if s.rerr == nil && s.hi == s.lo {
+		return io.EOF
+	}
+	return s.cut()
+}
+
+// pcapReader reads a classic pcap stream. Its checks and error messages
+// are pcapgo's (TestPcapReaderMatchesPcapgo, FuzzPcapReader hold it to
+// pcapgo on every real capture and on fuzzed files).
+type pcapReader struct {
+	s       *stream
+	cr      *countingReader
+	order   binary.ByteOrder
+	nanoMul int64
+	snaplen int
+	link    layers.LinkType
+}
+
+// newPcapReader reads the file header.
+func newPcapReader(s *stream, cr *countingReader) (*pcapReader, error) {
+	if !s.fill(24) {
+		return nil, s.cut()
+	}
+	p := &pcapReader{s: s, cr: cr}
+	b := s.buf[s.lo : s.lo+24]
+	switch binary.LittleEndian.Uint32(b[0:4]) {
+	case 0xa1b2c3d4:
+		p.order, p.nanoMul = binary.LittleEndian, 1000
+	case 0xa1b23c4d:
+		p.order, p.nanoMul = binary.LittleEndian, 1
+	case 0xd4c3b2a1:
+		p.order, p.nanoMul = binary.BigEndian, 1000
+	case 0x4d3cb2a1:
+		p.order, p.nanoMul = binary.BigEndian, 1
+	default:
+		return nil, fmt.Errorf("unknown magic %x", binary.LittleEndian.Uint32(b[0:4]))
+	}
+	if v := p.order.Uint16(b[4:6]); v != 2 {
+		return nil, fmt.Errorf("unknown major version %d", v)
+	}
+	if v := p.order.Uint16(b[6:8]); v != 4 {
+		return nil, fmt.Errorf("unknown minor version %d", v)
+	}
+	p.snaplen = int(p.order.Uint32(b[16:20]))
+	p.link = layers.LinkType(p.order.Uint32(b[20:24]))
+	s.consume(24)
+	return p, nil
 }
 
 // pcapEagerMax is pcapgo's largest record accepted whatever the snap length.
 const pcapEagerMax = 262144
 
-func (s *pcapReader) next(r *record) error {
+func (p *pcapReader) next(r *record) error {
+	s := p.s
 	if !s.fill(16) {
-		switch {
-		case s.rerr != nil:
-			return s.rerr
-		case s.hi == s.lo:
-			return io.EOF
-		}
-		return io.ErrUnexpectedEOF
+		return s.end()
 	}
 	b := s.buf[s.lo:s.hi]
-	caplen := int(s.order.Uint32(b[8:12]))
-	wire := int(s.order.Uint32(b[12:16]))
-	if limit := max(s.snaplen, pcapEagerMax); caplen > limit || caplen < 0 {
-		return fmt.Errorf("capture length exceeds snap length: %d > %d", caplen, s.snaplen)
+	caplen := int(p.order.Uint32(b[8:12]))
+	wire := int(p.order.Uint32(b[12:16]))
+	if limit := max(p.snaplen, pcapEagerMax); caplen > limit || caplen < 0 {
+		return fmt.Errorf("capture length exceeds snap length: %d > %d", caplen, p.snaplen)
 	}
 	if caplen > wire {
 		return fmt.Errorf("capture length exceeds original packet length: %d > %d", caplen, wire)
 	}
 	if !s.fill(16 + caplen) {
-		if s.rerr != nil {
-			return s.rerr
-		}
-		return io.ErrUnexpectedEOF
+		return s.cut()
 	}
 	b = s.buf[s.lo:s.hi]
-	sec := int64(s.order.Uint32(b[0:4]))
-	frac := int64(s.order.Uint32(b[4:8]))
-	*r = record{data: b[16 : 16+caplen : 16+caplen], nanos: sec*1e9 + frac*s.nanoMul, wireLen: wire, link: s.link}
-	s.lo += 16 + caplen
-	s.off += int64(16 + caplen)
+	sec := int64(p.order.Uint32(b[0:4]))
+	frac := int64(p.order.Uint32(b[4:8]))
+	*r = record{data: b[16 : 16+caplen : 16+caplen], nanos: sec*1e9 + frac*p.nanoMul, wireLen: wire, link: p.link}
+	s.consume(16 + caplen)
 	return nil
 }
 
-func (s *pcapReader) format() string { return "pcap" }
-func (s *pcapReader) done() int64    { return s.off }
-func (s *pcapReader) close() error   { return nil }
+func (p *pcapReader) format() string { return "pcap" }
+func (p *pcapReader) done() int64    { return p.cr.n }
 
-// readError words an error from the pcapgo readers for a person: which
-// packet, and what is wrong with it.
+// readError words an error from the readers for a person: which packet,
+// and what is wrong with it.
 func readError(num int64, err error) error {
 	switch {
 	case errors.Is(err, io.ErrUnexpectedEOF):

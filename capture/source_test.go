@@ -21,7 +21,7 @@ import (
 func readBoth(t *testing.T, b []byte, wrap func(io.Reader) io.Reader) int {
 	t.Helper()
 	ref, rerr := pcapgo.NewReader(bytes.NewReader(b))
-	fast, ferr := newPcapReader(wrap(bytes.NewReader(b)))
+	fast, ferr := newPcapReader(newStream(wrap(bytes.NewReader(b))), &countingReader{})
 	if (rerr == nil) != (ferr == nil) {
 		t.Fatalf("header: pcapgo %v, pcapBytes %v", rerr, ferr)
 	}
@@ -33,7 +33,7 @@ func readBoth(t *testing.T, b []byte, wrap func(io.Reader) io.Reader) int {
 	}
 	var rec record
 	for n := 1; ; n++ {
-		at := int(fast.off)
+		at := int(fast.s.off)
 		data, ci, rerr := ref.ReadPacketData()
 		ferr := fast.next(&rec)
 		switch {
@@ -45,7 +45,7 @@ func readBoth(t *testing.T, b []byte, wrap func(io.Reader) io.Reader) int {
 				// a file cut right after a record header: pcapgo's io.ReadFull
 				// of the frame reads nothing and calls it a clean end; the
 				// frame is missing, so pcapBytes says the file is cut
-				errors.Is(rerr, io.EOF) && errors.Is(ferr, io.ErrUnexpectedEOF) && len(b)-int(fast.off) == 16
+				errors.Is(rerr, io.EOF) && errors.Is(ferr, io.ErrUnexpectedEOF) && len(b)-int(fast.s.off) == 16
 			if !same {
 				t.Fatalf("record %d: pcapgo %v, pcapBytes %v", n, rerr, ferr)
 			}
