@@ -85,6 +85,10 @@ func (a *Analyzer) Report() *Report {
 	fs := make([]*flow, 0, a.flows.n)
 	a.flows.each(func(f *flow) { fs = append(fs, f) })
 	slices.SortFunc(fs, func(x, y *flow) int { return cmp.Compare(x.firstNum, y.firstNum) })
+	// the table's final size at once, not doubling through the garbage
+	if need := min(a.opt.FlowTable, len(a.table)+len(fs)); cap(a.table) < need {
+		a.table = slices.Grow(a.table, need-len(a.table))
+	}
 	for _, f := range fs {
 		a.finishFlow(f)
 	}
