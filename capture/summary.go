@@ -344,7 +344,7 @@ func (a *Analyzer) buildRow(f *flow, codes []string) FlowSummary {
 			Retrans: d.retrans, Offload: x.offload.n,
 		}
 		if d.syn {
-			ds.MSS, ds.WScale, ds.SACKPerm, ds.Timestamps = int(d.opts.MSS), d.opts.WScale, d.opts.SACKPerm, d.opts.TS
+			ds.MSS, ds.WScale, ds.SACKPerm, ds.Timestamps = int(d.opts.MSS), int(d.opts.WScale), d.opts.SACKPerm, d.opts.TS
 		}
 		switch {
 		case d.df > 0 && d.noDF > 0:
