@@ -133,6 +133,7 @@ func TestLabScenarios(t *testing.T) {
 		{name: "icmp-vxlan", mtu: 1500, vxlan: true, method: MethodICMP},
 		{name: "icmp-forged-ptb", mtu: 1400, forged: true, method: MethodICMP},
 		{name: "icmp-errqueue-1400", mtu: 1400, method: MethodICMP, socket: SocketErrqueue},
+		{name: "icmp-errqueue-1333-blackhole", mtu: 1333, dropPTB: true, method: MethodICMP, socket: SocketErrqueue, blackhole: true},
 		{name: "udp-1400-ptb", mtu: 1400, method: MethodUDP},
 		{name: "udp-1333-blackhole", mtu: 1333, dropPTB: true, method: MethodUDP, blackhole: true},
 		{name: "udp6-1400", v6: true, mtu: 1400, method: MethodUDP},
