@@ -3,6 +3,7 @@ package capture
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -509,4 +510,79 @@ func FuzzNgReader(f *testing.F) {
 			t.Fatal(problem)
 		}
 	})
+}
+
+// TestAnalyzePcapngAsPcap: every real classic pcap, converted to pcapng in
+// either byte order, gives the same report, text and JSON, but for the
+// format's name: the pcapng reader feeds the analyzer the same frames,
+// times and lengths.
+func TestAnalyzePcapngAsPcap(t *testing.T) {
+	pcaps, _ := filepath.Glob("testdata/real/*.pcap")
+	if len(pcaps) < 60 {
+		t.Fatalf("found %d captures in testdata/real", len(pcaps))
+	}
+	show := func(r *Report) string {
+		r.Format = ""
+		js, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var text strings.Builder
+		if err := r.WriteText(&text, true); err != nil {
+			t.Fatal(err)
+		}
+		return string(js) + "\n" + text.String()
+	}
+	for _, f := range pcaps {
+		name := filepath.Base(f)
+		b := realCapture(t, name)
+		want, werr := Analyze(bytes.NewReader(b), Options{Name: name})
+		for _, o := range []byteOrder{binary.LittleEndian, binary.BigEndian} {
+			got, gerr := Analyze(bytes.NewReader(pcapToNg(t, b, o)), Options{Name: name})
+			if (werr == nil) != (gerr == nil) {
+				t.Fatalf("%s: pcap error %v, pcapng error %v", name, werr, gerr)
+			}
+			if got.Format != "pcapng" {
+				t.Fatalf("%s: format %q", name, got.Format)
+			}
+			if w, g := show(want), show(got); w != g {
+				t.Errorf("%s (%v): the reports differ\npcap:\n%s\npcapng:\n%s", name, o, w, g)
+			}
+		}
+	}
+}
+
+// TestAnalyzePcapngErrors: broken pcapng files give one line naming the
+// packet, after a partial report of the packets before it.
+func TestAnalyzePcapngErrors(t *testing.T) {
+	cases := ngCases(t)
+	ng := realCapture(t, "zeek__krb_kerberos_tso.pcapng")
+	for _, tc := range []struct {
+		name    string
+		data    []byte
+		packets int64
+		err     string
+	}{
+		{"unknown interface", cases["unknown interface"], 1, "packet 2: interface id 1 not present in section (have only 1 interfaces)"},
+		{"simple packet first", cases["simple packet before any interface"], 0, "packet 1: at least one interface is needed for a packet"},
+		{"resolution", cases["resolution too high"], 0, "packet 1: timestamp resolution 10^-70 is too high"},
+		{"version", cases["version 2.0"], 0, "pcapng header: unknown pcapng version 2.0 in section header"},
+		{"byte order", cases["bad byte order magic"], 0, "pcapng header: wrong byte order value in section header"},
+		{"header cut", ng[:20], 0, "pcapng header: unexpected EOF"},
+		// the counts below are what the analyzer reported through pcapgo
+		{"cut in a packet", ng[:len(ng)/2], 151, "packet 152: file ends in the middle of the record (truncated capture)"},
+		// the file ends with an interface statistics block: cut in it, the
+		// error names the packet that was being looked for, as pcapgo did
+		{"cut after the last packet", ng[:len(ng)-100], 314, "packet 315: file ends in the middle of the record (truncated capture)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := Analyze(bytes.NewReader(tc.data), Options{})
+			if err == nil || err.Error() != tc.err || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error %v, want %q", err, tc.err)
+			}
+			if r.Packets != tc.packets || !r.Partial || r.Error != err.Error() {
+				t.Errorf("report of %d packets (partial %v, error %q), want a partial report of %d", r.Packets, r.Partial, r.Error, tc.packets)
+			}
+		})
+	}
 }
