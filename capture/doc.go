@@ -20,7 +20,8 @@
 // FuzzNgReader). Where they part on purpose: the pcapng reader refuses a
 // packet whose captured length runs past its block (pcapgo reads on into
 // the next block), and skips the options and blocks it does not use
-// rather than failing on a broken one.
+// rather than failing on a broken one; both refuse a record or block over
+// 64 MB, which pcapgo would buffer if the file header allowed it.
 // Either may be gzip-compressed. Link types: Ethernet, Linux cooked v1 and v2, raw IP (12, 14, 101, 228, 229),
 // BSD loopback/null and PPP. Decoding goes through VLAN and QinQ tags, MPLS,
 // PPPoE, GRE (with ERSPAN and transparent Ethernet), VXLAN, GENEVE, GTP-U,

@@ -22,11 +22,6 @@ const (
 	ngOptTSOff  = 14 // if_tsoffset
 )
 
-// ngMaxBlock bounds the blocks read whole into the buffer (packets and
-// interface descriptions): a corrupt length must not make the reader
-// buffer a huge file. Other blocks are skipped without buffering them.
-const ngMaxBlock = 64 << 20
-
 // zeroTimeNanos is what pcapgo gives as the time of a simple packet block,
 // which carries none: time.Time{}.UnixNano().
 var zeroTimeNanos = time.Time{}.UnixNano()
@@ -135,13 +130,14 @@ func (n *ngReader) section() error {
 }
 
 // block makes the whole block at the cursor, blen bytes, available and
-// returns it.
+// returns it. Only packet and interface blocks are read whole (at most
+// maxRecord bytes); the others are skipped without buffering them.
 func (n *ngReader) block(what string, blen, hdr uint32) ([]byte, error) {
 	if blen < hdr {
 		return nil, fmt.Errorf("%s block length %d shorter than its header (%d)", what, blen, hdr)
 	}
-	if blen > ngMaxBlock {
-		return nil, fmt.Errorf("%s block length %d over the %d accepted", what, blen, ngMaxBlock)
+	if blen > maxRecord {
+		return nil, fmt.Errorf("%s block length %d over the %d accepted", what, blen, maxRecord)
 	}
 	s := n.s
 	if !s.fill(int(blen)) {

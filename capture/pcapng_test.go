@@ -218,7 +218,7 @@ func sameNg(t *testing.T, name string, b []byte, wrap func(io.Reader) io.Reader)
 // the same kind of end (a clean end, a cut file, a broken header or a
 // broken block). In a file cut inside a block, either reader may first
 // find fault with what it has of that block (pcapgo parses options that
-// ngReader skips; ngReader refuses a block length over ngMaxBlock before
+// ngReader skips; ngReader refuses a block length over maxRecord before
 // it reads on): with cut set, any two errors match. It returns the number
 // of frames and what differs.
 func compareNg(want, got []ngFrame, cut bool) (int, string) {

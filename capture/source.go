@@ -253,6 +253,12 @@ func newPcapReader(s *stream, cr *countingReader) (*pcapReader, error) {
 	return p, nil
 }
 
+// maxRecord bounds a record (pcap) or block (pcapng) read whole into the
+// buffer: a corrupt length must not make the reader buffer a huge file.
+// No capture tool writes frames anywhere near it (libpcap's largest snap
+// length is 256 KB).
+const maxRecord = 64 << 20
+
 // pcapEagerMax is pcapgo's largest record accepted whatever the snap length.
 const pcapEagerMax = 262144
 
@@ -269,6 +275,11 @@ func (p *pcapReader) next(r *record) error {
 	}
 	if caplen > wire {
 		return fmt.Errorf("capture length exceeds original packet length: %d > %d", caplen, wire)
+	}
+	if caplen > maxRecord {
+		// pcapgo would read on (a file header may claim any snap length);
+		// the buffer must not grow to gigabytes on a corrupt length
+		return fmt.Errorf("capture length %d over the %d accepted", caplen, maxRecord)
 	}
 	if !s.fill(16 + caplen) {
 		return s.cut()

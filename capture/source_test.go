@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -45,7 +47,10 @@ func readBoth(t *testing.T, b []byte, wrap func(io.Reader) io.Reader) int {
 				// a file cut right after a record header: pcapgo's io.ReadFull
 				// of the frame reads nothing and calls it a clean end; the
 				// frame is missing, so pcapBytes says the file is cut
-				errors.Is(rerr, io.EOF) && errors.Is(ferr, io.ErrUnexpectedEOF) && len(b)-int(fast.s.off) == 16
+				errors.Is(rerr, io.EOF) && errors.Is(ferr, io.ErrUnexpectedEOF) && len(b)-int(fast.s.off) == 16 ||
+				// a record over maxRecord under a file header that allows
+				// it: pcapgo reads on, pcapReader refuses (TestPcapReaderHugeRecord)
+				ferr != nil && strings.HasSuffix(ferr.Error(), fmt.Sprintf(" over the %d accepted", maxRecord))
 			if !same {
 				t.Fatalf("record %d: pcapgo %v, pcapBytes %v", n, rerr, ferr)
 			}
@@ -130,5 +135,29 @@ func TestPcapReaderLargeRecord(t *testing.T) {
 	}
 	if got := readBoth(t, b.Bytes(), func(r io.Reader) io.Reader { return r }); got != 5 {
 		t.Fatalf("%d records, want 5", got)
+	}
+}
+
+// TestPcapReaderHugeRecord: a file header may allow any snap length, but a
+// record over maxRecord is refused rather than buffered, in one line
+// naming the packet.
+func TestPcapReaderHugeRecord(t *testing.T) {
+	var b bytes.Buffer
+	w := pcapgo.NewWriter(&b)
+	if err := w.WriteFileHeader(0xffffffff, layers.LinkTypeEthernet); err != nil {
+		t.Fatal(err)
+	}
+	frame := make([]byte, 60)
+	for range 2 {
+		if err := w.WritePacket(gopacket.CaptureInfo{Timestamp: time.Unix(1700000000, 0), CaptureLength: 60, Length: 60}, frame); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bad := b.Bytes()
+	binary.LittleEndian.PutUint32(bad[24+16+60+8:], 100<<20) // the second record's captured length
+	binary.LittleEndian.PutUint32(bad[24+16+60+12:], 100<<20)
+	r, err := Analyze(bytes.NewReader(bad), Options{})
+	if err == nil || err.Error() != "packet 2: capture length 104857600 over the 67108864 accepted" || r.Packets != 1 {
+		t.Fatalf("%v after %d packets", err, r.Packets)
 	}
 }
