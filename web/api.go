@@ -205,16 +205,18 @@ func (s *Server) handleCatalog(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, pe.Msg, pe.Param)
 		return
 	}
-	writeJSONBytes(w, catalogJSON)
+	writeJSONBytes(w, catalogJSON())
 }
 
-var catalogJSON = func() []byte {
+// catalogJSON is built on first use, not at start-up: every command of the
+// binary pays for package initialisation.
+var catalogJSON = sync.OnceValue(func() []byte {
 	b, err := jsonout.Marshal(encap.Catalog())
 	if err != nil {
 		panic(err)
 	}
 	return b
-}()
+})
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	writeJSONBytes(w, []byte("{\"status\":\"ok\"}\n"))
