@@ -235,7 +235,7 @@ var tputParams = []string{"stack", "mtu", "family", "tcp-options", "rtt", "loss"
 // simParams are `mtukit sim`'s flags that the API passes through: all but
 // --plot (a file), --json (always on) and --workers (the server runs each
 // simulation on one worker; sim's numbers do not depend on the count).
-var simParams = []string{"strategy", "step", "tunnel", "pmtu", "min", "max", "loss", "ber", "icmp", "forge", "forge-mtu",
+var simParams = []string{"strategy", "step", "tunnel", "pmtu", "min", "max", "loss", "ber", "icmp", "forge", "forge-mtu", "frag",
 	"change-after", "change-to", "rtt", "pto", "max-probes", "parallel", "epsilon", "loss-prior", "ptb-confirm", "threshold",
 	"retry-factor", "trials", "seed", "exact"}
 

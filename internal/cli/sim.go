@@ -24,7 +24,7 @@ import (
 type simOptions struct {
 	strategy, step, tunnel, pmtu, plot                                                    string
 	min, max, maxProbes, parallel, threshold, forgeMTU, changeAfter, changeTo, ptbConfirm int
-	loss, ber, icmp, forge, epsilon, lossPrior, retry                                     float64
+	loss, ber, icmp, forge, frag, epsilon, lossPrior, retry                               float64
 	rtt, pto                                                                              time.Duration
 	trials, workers                                                                       int
 	seed                                                                                  uint64
@@ -88,6 +88,7 @@ simulated time and the corrected goodput, so it shows where they fail.`,
 		f.Float64Var(&o.icmp, "icmp", 0, "probability that a too-big probe is answered by a PTB (0: black hole)")
 		f.Float64Var(&o.forge, "forge", 0, "share of probes answered by a forged PTB that quotes them correctly")
 		f.IntVar(&o.forgeMTU, "forge-mtu", 0, "the MTU forged PTBs report (default --min)")
+		f.Float64Var(&o.frag, "frag", 0, "probability that a packet sent without DF comes back in fragments (IPv4 routers; mtukit then gets a hint, as from mtukit probe)")
 		f.IntVar(&o.changeAfter, "change-after", 0, "change the path MTU after this many probes (0: never)")
 		f.IntVar(&o.changeTo, "change-to", 0, "the path MTU after --change-after")
 		f.DurationVar(&o.rtt, "rtt", sim.DefaultRTT, "round-trip time")
@@ -126,6 +127,7 @@ type SimParams struct {
 	BER         float64 `json:"ber,omitempty"`
 	ICMP        float64 `json:"icmp"`
 	Forge       float64 `json:"forge,omitempty"`
+	Frag        float64 `json:"frag,omitempty"`
 	ForgeMTU    int     `json:"forge_mtu,omitempty"`
 	ChangeAfter int     `json:"change_after,omitempty"`
 	ChangeTo    int     `json:"change_to,omitempty"`
@@ -173,7 +175,7 @@ func runSim(env *Env, o *simOptions) error {
 	if (o.changeAfter > 0) != (o.changeTo > 0) {
 		return usagef("--change-after and --change-to go together")
 	}
-	path := sim.Path{Loss: o.loss, BER: o.ber, ICMP: o.icmp, Forge: o.forge, ForgeMTU: o.forgeMTU, RTT: o.rtt, PTO: o.pto, ChangeAfter: o.changeAfter, ChangeTo: o.changeTo}
+	path := sim.Path{Loss: o.loss, BER: o.ber, ICMP: o.icmp, Forge: o.forge, ForgeMTU: o.forgeMTU, Frag: o.frag, RTT: o.rtt, PTO: o.pto, ChangeAfter: o.changeAfter, ChangeTo: o.changeTo}
 	if o.rtt <= 0 {
 		return usagef("--rtt %s must be positive", o.rtt)
 	}
@@ -195,7 +197,7 @@ func runSim(env *Env, o *simOptions) error {
 	}
 
 	rep := &SimReport{}
-	rep.Params = SimParams{Range: [2]int{o.min, o.max}, Loss: o.loss, BER: o.ber, ICMP: o.icmp, Forge: o.forge, ChangeAfter: o.changeAfter, ChangeTo: o.changeTo,
+	rep.Params = SimParams{Range: [2]int{o.min, o.max}, Loss: o.loss, BER: o.ber, ICMP: o.icmp, Forge: o.forge, Frag: o.frag, ChangeAfter: o.changeAfter, ChangeTo: o.changeTo,
 		RTTms: simMS(o.rtt), Exact: o.exact, Threshold: o.threshold, RetryFactor: o.retry}
 	if o.forge > 0 {
 		rep.Params.ForgeMTU = o.forgeMTU
@@ -401,6 +403,9 @@ func (rep *SimReport) WriteText(w io.Writer) error {
 	}
 	if p.Forge > 0 {
 		also = append(also, fmt.Sprintf("%s of probes answered by a forged PTB reporting %d", simPct(p.Forge), p.ForgeMTU))
+	}
+	if p.Frag > 0 {
+		also = append(also, fmt.Sprintf("a packet without DF comes back in fragments %s of the time (mtukit's hint after its first loss)", simPct(p.Frag)))
 	}
 	if p.ChangeAfter > 0 {
 		also = append(also, fmt.Sprintf("path MTU becomes %d after %d probes", p.ChangeTo, p.ChangeAfter))

@@ -25,6 +25,7 @@ func TestSimGolden(t *testing.T) {
 		{"forged-ptb", []string{"--exact", "--strategy", "mtukit,rfc8899,linux-tcp,freebsd-sctp", "--pmtu", "1450", "--icmp", "1", "--forge", "0.1"}},
 		{"forged-ptb-confirm2", []string{"--exact", "--strategy", "mtukit", "--pmtu", "1450", "--icmp", "1", "--forge", "0.1", "--ptb-confirm", "2"}},
 		{"icmp-mix", []string{"--exact", "--strategy", "mtukit,rfc8899,freebsd-sctp,binary", "--icmp", "1"}},
+		{"frag-blackhole", []string{"--exact", "--strategy", "mtukit,binary", "--pmtu", "1333", "--frag", "1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			goldenReport(t, "sim", tc.name, tc.args...)

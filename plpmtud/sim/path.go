@@ -26,6 +26,13 @@ type Path struct {
 	// ForgeMTU.
 	Forge    float64
 	ForgeMTU int
+	// Frag is the probability that a packet sent without DF comes back in
+	// fragments (IPv4 routers fragment it, ICMP or not; 0: never, as on
+	// IPv6). The driver of package probe sends one such packet of Max after
+	// the first round with a lost probe, to strategies that take hints
+	// (plpmtud.Hinter): the simulator does the same, counting it as a probe
+	// and a round, and hints [F, F+7] for a largest fragment F.
+	Frag float64
 	// RTT is the round-trip time; PTO the time after which a probe counts
 	// as lost (0: 3 RTTs).
 	RTT, PTO time.Duration
@@ -60,7 +67,7 @@ func prob(name string, v float64) error {
 }
 
 func (p Path) validate() error {
-	for _, e := range []error{prob("loss", p.Loss), prob("ber", p.BER), prob("icmp", p.ICMP), prob("forge", p.Forge)} {
+	for _, e := range []error{prob("loss", p.Loss), prob("ber", p.BER), prob("icmp", p.ICMP), prob("forge", p.Forge), prob("frag", p.Frag)} {
 		if e != nil {
 			return e
 		}

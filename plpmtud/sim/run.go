@@ -162,6 +162,7 @@ func (p *prepared) result(exact bool) *Result {
 type fkey struct {
 	state                any
 	probes, rounds, slow int
+	fragged              bool // the packet without DF was sent
 }
 
 type fnode struct {
@@ -181,13 +182,16 @@ type exactRun struct {
 	layers     map[int]map[fkey]*fnode // by probes sent
 }
 
-func (e *exactRun) add(s plpmtud.Strategy, probes, rounds, slow int, pr float64) {
+func (e *exactRun) add(s plpmtud.Strategy, probes, rounds, slow int, fragged bool, pr float64) {
+	if pr == 0 {
+		return
+	}
 	l := e.layers[probes]
 	if l == nil {
 		l = map[fkey]*fnode{}
 		e.layers[probes] = l
 	}
-	k := fkey{s.Key(), probes, rounds, slow}
+	k := fkey{s.Key(), probes, rounds, slow, fragged}
 	if n, ok := l[k]; ok {
 		n.p += pr
 		return
@@ -199,7 +203,7 @@ func (e *exactRun) add(s plpmtud.Strategy, probes, rounds, slow int, pr float64)
 func (e *exactRun) run() (map[uint64]float64, error) {
 	e.out = map[uint64]float64{}
 	e.layers = map[int]map[fkey]*fnode{}
-	e.add(e.p.newOne(), 0, 0, 0, 1)
+	e.add(e.p.newOne(), 0, 0, 0, false, 1)
 	var fs [][]fate
 	var sizes []int
 	for probes := 0; probes <= simCap; probes++ {
@@ -225,7 +229,7 @@ func (e *exactRun) run() (map[uint64]float64, error) {
 				continue
 			}
 			var err error
-			sizes, fs, err = e.expand(n.s, k.probes, k.rounds, k.slow, n.p, sizes, fs)
+			sizes, fs, err = e.expand(n.s, k.probes, k.rounds, k.slow, k.fragged, n.p, sizes, fs)
 			if err != nil {
 				return nil, err
 			}
@@ -236,7 +240,7 @@ func (e *exactRun) run() (map[uint64]float64, error) {
 
 func (e *exactRun) terminal(o Outcome, pr float64) { e.out[pack(o)] += pr }
 
-func (e *exactRun) expand(s plpmtud.Strategy, probes, rounds, slow int, pr float64, sizes []int, fs [][]fate) ([]int, [][]fate, error) {
+func (e *exactRun) expand(s plpmtud.Strategy, probes, rounds, slow int, fragged bool, pr float64, sizes []int, fs [][]fate) ([]int, [][]fate, error) {
 	p := e.p
 	pmtu := p.pmtuAfter(e.pmtu0, probes)
 	if s.Done() {
@@ -276,7 +280,18 @@ func (e *exactRun) expand(s plpmtud.Strategy, probes, rounds, slow int, pr float
 			if bd, ok := child.(plpmtud.BlackHoleDetector); ok && !child.Done() && child.Estimate() > pm {
 				bd.OnTrafficLoss(child.Estimate(), 0)
 			}
-			e.add(child, n, rounds+1, slow+sl, q)
+			if h, ok := child.(plpmtud.Hinter); ok && sl == 1 && !fragged && p.Path.Frag > 0 && !child.Done() {
+				// The packet without DF: one more probe and round; back
+				// with its fragments, or lost (a probe timeout).
+				odds := p.fragOdds()
+				lost := child.Clone()
+				lo, hi := p.fragWindow(p.pmtuAfter(e.pmtu0, n+1))
+				h.Hint(lo, hi)
+				e.add(child, n+1, rounds+2, slow+sl, true, q*odds)
+				e.add(lost, n+1, rounds+2, slow+sl+1, true, q*(1-odds))
+				return
+			}
+			e.add(child, n, rounds+1, slow+sl, fragged, q)
 			return
 		}
 		for _, f := range fs[i] {
@@ -381,6 +396,7 @@ type trialer struct {
 	p     *prepared
 	s     plpmtud.Strategy
 	bd    plpmtud.BlackHoleDetector
+	h     plpmtud.Hinter
 	sizes []int
 	round []probe
 	fates []fate
@@ -389,6 +405,7 @@ type trialer struct {
 func newTrialer(p *prepared) *trialer {
 	t := &trialer{p: p, s: p.newOne(), sizes: make([]int, 0, maxRound), round: make([]probe, 0, maxRound), fates: make([]fate, 0, 4)}
 	t.bd, _ = t.s.(plpmtud.BlackHoleDetector)
+	t.h, _ = t.s.(plpmtud.Hinter)
 	return t
 }
 
@@ -398,6 +415,7 @@ func (t *trialer) run(pmtu0 int, rng *rand.Rand) Outcome {
 	s.Reset()
 	var now time.Duration
 	var o Outcome
+	fragged := false
 	pmtu := pmtu0
 	for {
 		if s.Done() {
@@ -437,6 +455,21 @@ func (t *trialer) run(pmtu0 int, rng *rand.Rand) Outcome {
 		}
 		now += p.roundTime(slow)
 		pmtu = p.pmtuAfter(pmtu0, o.Probes)
+		if t.h != nil && slow && !fragged && p.Path.Frag > 0 && !s.Done() {
+			// The packet without DF, as in the exact engine.
+			fragged = true
+			o.Probes++
+			o.Rounds++
+			back := rng.Float64() < p.fragOdds()
+			if !back {
+				o.Slow++
+			}
+			now += p.roundTime(!back)
+			pmtu = p.pmtuAfter(pmtu0, o.Probes)
+			if back {
+				t.h.Hint(p.fragWindow(pmtu))
+			}
+		}
 		if t.bd != nil && !s.Done() && s.Estimate() > pmtu {
 			t.bd.OnTrafficLoss(s.Estimate(), now)
 		}

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -39,8 +40,9 @@ func TestExactAgreesWithMonteCarlo(t *testing.T) {
 		{Strategy: "rfc8899", Config: cfg(), Path: Path{Loss: 0.05, ICMP: 0.5, Forge: 0.02}, PMTU: mix},
 		{Strategy: "mtukit", Config: cfg(), Path: Path{Loss: 0.05, BER: 1e-5}, PMTU: mix},
 		{Strategy: "linux-tcp", Config: cfg(), Path: Path{Loss: 0.02, ChangeAfter: 3, ChangeTo: 1300}, PMTU: mix},
+		{Strategy: "mtukit", Config: cfg(), Path: Path{Loss: 0.05, Frag: 0.7}, PMTU: mix},
 	} {
-		t.Run(sc.Strategy, func(t *testing.T) {
+		t.Run(sc.Strategy+fmt.Sprintf("/frag%g", sc.Path.Frag), func(t *testing.T) {
 			ex := mustExact(t, sc)
 			if ex.Unresolved > 1e-6 {
 				t.Fatalf("unresolved mass %g", ex.Unresolved)
@@ -357,28 +359,32 @@ func TestDocNumbers(t *testing.T) {
 		rounds   float64 // 0: not checked
 		icmp     float64 // share of too-big probes answered by a PTB
 		confirm  int     // Config.PTBConfirm
+		frag     float64 // Path.Frag
 	}{
-		{"mtukit", 0, mix, 0, 7.25, 9, 0, 100, 0, 0, 0},
-		{"mtukit", 0, mix, 0.05, 7.78, 12, 0.07, 98.9, 0, 0, 0},
-		{"binary", 0, mix, 0, 8.20, 9, 0, 100, 0, 0, 0},
-		{"binary", 0, mix, 0.05, 8.31, 9, 8.00, 77.8, 0, 0, 0},
-		{"rfc8899", 0, mix, 0, 15.75, 19, 0, 100, 0, 0, 0},
-		{"quiche", 0, mix, 0, 17.37, 20, 0, 100, 0, 0, 0},
-		{"quic-go", 0, mix, 0.05, 7.48, 10, 3.35, 27.5, 0, 0, 0},
-		{"linux-tcp", 0, mix, 0.05, 5.89, 6, 10.58, 2.8, 0, 0, 0},
-		{"freebsd-sctp", 0, mix, 0, 10.14, 11, 0.64, 67.9, 0, 0, 0},
-		{"mtukit", 0, Uniform(1200, 1500), 0, 10.71, 12, 0, 100, 0, 0, 0},
-		{"binary", 0, Uniform(1200, 1500), 0, 8.30, 9, 0, 100, 0, 0, 0},
-		{"mtukit", 3, mix, 0, 11.50, 0, 0, 100, 3.83, 0, 0},
-		{"mtukit", 0, mix, 0, 2.57, 4, 0, 100, 0, 1, 0},
-		{"mtukit", 0, mix, 0, 3.81, 5, 0, 100, 0, 1, 2},
-		{"rfc8899", 0, mix, 0, 5.51, 8, 0, 100, 0, 1, 0},
-		{"freebsd-sctp", 0, mix, 0, 3.00, 3, 0.64, 67.9, 0, 1, 0},
+		{"mtukit", 0, mix, 0, 7.25, 9, 0, 100, 0, 0, 0, 0},
+		{"mtukit", 0, mix, 0.05, 7.78, 12, 0.07, 98.9, 0, 0, 0, 0},
+		{"binary", 0, mix, 0, 8.20, 9, 0, 100, 0, 0, 0, 0},
+		{"binary", 0, mix, 0.05, 8.31, 9, 8.00, 77.8, 0, 0, 0, 0},
+		{"rfc8899", 0, mix, 0, 15.75, 19, 0, 100, 0, 0, 0, 0},
+		{"quiche", 0, mix, 0, 17.37, 20, 0, 100, 0, 0, 0, 0},
+		{"quic-go", 0, mix, 0.05, 7.48, 10, 3.35, 27.5, 0, 0, 0, 0},
+		{"linux-tcp", 0, mix, 0.05, 5.89, 6, 10.58, 2.8, 0, 0, 0, 0},
+		{"freebsd-sctp", 0, mix, 0, 10.14, 11, 0.64, 67.9, 0, 0, 0, 0},
+		{"mtukit", 0, Uniform(1200, 1500), 0, 10.71, 12, 0, 100, 0, 0, 0, 0},
+		{"binary", 0, Uniform(1200, 1500), 0, 8.30, 9, 0, 100, 0, 0, 0, 0},
+		{"mtukit", 3, mix, 0, 11.50, 0, 0, 100, 3.83, 0, 0, 0},
+		{"mtukit", 0, mix, 0, 2.57, 4, 0, 100, 0, 1, 0, 0},
+		{"mtukit", 0, mix, 0, 3.81, 5, 0, 100, 0, 1, 2, 0},
+		{"rfc8899", 0, mix, 0, 5.51, 8, 0, 100, 0, 1, 0, 0},
+		{"freebsd-sctp", 0, mix, 0, 3.00, 3, 0.64, 67.9, 0, 1, 0, 0},
+		{"mtukit", 0, mix, 0, 6.36, 8, 0, 100, 0, 0, 0, 1},
+		{"mtukit", 0, Uniform(1200, 1500), 0, 6.51, 8, 0, 100, 0, 0, 0, 1},
+		{"mtukit", 0, mix, 0.05, 6.55, 9, 0.01, 99.7, 0, 0, 0, 1},
 	} {
 		c := cfg()
 		c.Parallel = tc.par
 		c.PTBConfirm = tc.confirm
-		s := Summarize(mustExact(t, Scenario{Strategy: tc.strategy, Config: c, Path: Path{Loss: tc.loss, ICMP: tc.icmp}, PMTU: tc.dist}), SummaryOptions{})
+		s := Summarize(mustExact(t, Scenario{Strategy: tc.strategy, Config: c, Path: Path{Loss: tc.loss, ICMP: tc.icmp, Frag: tc.frag}, PMTU: tc.dist}), SummaryOptions{})
 		r2 := func(x float64) float64 { return math.Round(x*100) / 100 }
 		if r2(s.ProbesMean) != tc.probes || (tc.p95 != 0 && s.ProbesP95 != tc.p95) || r2(s.ErrorMean) != tc.errB ||
 			math.Round(s.PExact*1000)/10 != tc.exact || (tc.rounds != 0 && r2(s.RoundsMean) != tc.rounds) {
