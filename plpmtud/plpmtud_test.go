@@ -660,3 +660,16 @@ func TestMtukitHint(t *testing.T) {
 		t.Errorf("mean probes: right hint %.2f, wrong %.2f, none %.2f", float64(right)/n, float64(wrong)/n, float64(none)/n)
 	}
 }
+
+// TestLargestFragment: the fragments Linux cut in the probe lab tests
+// (1332 for a 1333-byte link, 1396 for 1400, 1444 behind a VXLAN of 1450),
+// RFC 791's 576 and 1500, and the hint's range holding the MTU.
+func TestLargestFragment(t *testing.T) {
+	for mtu, want := range map[int]int{1333: 1332, 1400: 1396, 1450: 1444, 576: 572, 1500: 1500, 68: 68} {
+		f := LargestFragment(mtu)
+		lo, hi := FragmentHint(f)
+		if f != want || mtu < lo || mtu > hi {
+			t.Errorf("MTU %d: largest fragment %d (want %d), hint [%d, %d]", mtu, f, want, lo, hi)
+		}
+	}
+}

@@ -535,7 +535,7 @@ func fragHint(h plpmtud.Hinter, fp fragProber, ev event, size int, rep *Report) 
 		h.Hint(size, size)
 		return
 	}
-	h.Hint(f, f+7)
+	h.Hint(plpmtud.FragmentHint(f))
 }
 
 func hasConfirm(fs []inflight) bool {

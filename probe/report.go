@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/mtukit/mtukit/advise"
+	"github.com/mtukit/mtukit/plpmtud"
 )
 
 // Report is what `mtukit probe` prints, as text and (the same struct) as
@@ -126,7 +127,8 @@ func (r *Report) WriteText(w io.Writer) error {
 		if r.FragMax >= r.Max {
 			p("  fragments    a %d-byte packet without DF crossed the %s path whole\n", r.Max, r.FragPath)
 		} else {
-			p("  fragments    a %d-byte packet without DF arrived in fragments of at most %d bytes (%s path): a link MTU of %d..%d\n", r.Max, r.FragMax, r.FragPath, r.FragMax, r.FragMax+7)
+			lo, hi := plpmtud.FragmentHint(r.FragMax)
+			p("  fragments    a %d-byte packet without DF arrived in fragments of at most %d bytes (%s path): a link MTU of %d..%d\n", r.Max, r.FragMax, r.FragPath, lo, hi)
 		}
 	}
 	if r.Blackhole {

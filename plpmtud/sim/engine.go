@@ -121,16 +121,12 @@ func deliver(s plpmtud.Strategy, round []probe, now time.Duration) (slow bool) {
 }
 
 // fragWindow is the hint that the fragments of a packet of Max sent without
-// DF give on a path of MTU pmtu: a link of MTU m cuts IPv4 fragments of at
-// most 20 + 8*floor((m-20)/8) bytes (payloads in multiples of 8, a 20-byte
-// header), so the largest fragment F says m is in [F, F+7]; a packet that
-// fits comes back whole.
+// DF give on a path of MTU pmtu (a packet that fits comes back whole).
 func (p *prepared) fragWindow(pmtu int) (lo, hi int) {
 	if pmtu >= p.Config.Max {
 		return p.Config.Max, p.Config.Max
 	}
-	f := 20 + (pmtu-20)/8*8
-	return f, f + 7
+	return plpmtud.FragmentHint(plpmtud.LargestFragment(pmtu))
 }
 
 // fragOdds is the probability that the packet without DF comes back
