@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/mtukit/mtukit/plpmtud"
@@ -375,14 +376,6 @@ func drive(ctx context.Context, s plpmtud.Strategy, tr transport, o *Options, re
 		flying = append(flying, inflight{seq: st.seq, size: size, deadline: lastSend.Add(o.Timeout), confirm: confirm, frag: frag})
 		return nil
 	}
-	fragFlying := func() bool {
-		for _, f := range flying {
-			if f.frag {
-				return true
-			}
-		}
-		return false
-	}
 	finish := func(i int) inflight {
 		f := flying[i]
 		flying = append(flying[:i], flying[i+1:]...)
@@ -397,7 +390,7 @@ func drive(ctx context.Context, s plpmtud.Strategy, tr transport, o *Options, re
 		if !confirmed && st.ackedMax >= o.Min {
 			confirmed = true
 		}
-		if !confirmed && s.Done() && !hasConfirm(flying) {
+		if !confirmed && s.Done() && !slices.ContainsFunc(flying, func(f inflight) bool { return f.confirm }) {
 			if confirmTries >= o.Retries {
 				return ErrMinLost
 			}
@@ -408,7 +401,7 @@ func drive(ctx context.Context, s plpmtud.Strategy, tr transport, o *Options, re
 		}
 		// The strategy waits while the probe without DF is out, so that its
 		// hint shapes the next probes.
-		for rep.ProbesSent < limit && !fragFlying() {
+		for rep.ProbesSent < limit && !slices.ContainsFunc(flying, func(f inflight) bool { return f.frag }) {
 			size, ok := s.Next(now())
 			if !ok {
 				break
@@ -536,15 +529,6 @@ func fragHint(h plpmtud.Hinter, fp fragProber, ev event, size int, rep *Report) 
 		return
 	}
 	h.Hint(plpmtud.FragmentHint(f))
-}
-
-func hasConfirm(fs []inflight) bool {
-	for _, f := range fs {
-		if f.confirm {
-			return true
-		}
-	}
-	return false
 }
 
 func indexSeq(fs []inflight, seq uint32) int {
