@@ -110,6 +110,9 @@ func Calc(opts Options) (*Report, error) {
 	if opts.Physical == "" {
 		opts.Physical = "eth0"
 	}
+	if err := checkNames(opts); err != nil {
+		return nil, err
+	}
 	st, err := encap.Parse(opts.Stack)
 	if err != nil {
 		return nil, err

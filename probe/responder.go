@@ -25,6 +25,10 @@ import (
 //     get nothing.
 //   - a per-source token bucket (IPv6 per /64) over a fixed table bounds
 //     both the reply rate and the memory, whatever the number of sources.
+//     Sources can be spoofed: each spoofed source gets its replies 1:1
+//     within the per-source limit (never larger than what it sent), so a
+//     total bucket shared by all sources (TotalRate) bounds what the
+//     responder sends in all; Stats counts the requests each limit refused.
 //   - TCP: at most MaxConns connections at once, each answered with one
 //     short line and closed within two seconds.
 //   - Token, when set, is a shared secret: probes without its MAC are
@@ -35,9 +39,16 @@ type Responder struct {
 	Rate     float64 // replies per second per source; 200 when zero
 	Burst    int     // bucket size; 100 when zero
 	MaxConns int     // concurrent TCP connections; 64 when zero
+	// TotalRate bounds the replies per second of all sources together
+	// (UDP acknowledgements and TCP answers); 2000 when zero, as ten
+	// sources at the default Rate. TotalBurst is its bucket; TotalRate/2
+	// when zero.
+	TotalRate  float64
+	TotalBurst int
 
 	// Counters (read with Stats).
 	udpIn, udpAcked, udpDropped, tcpAccepted, tcpDropped atomic.Int64
+	sourceLimited, totalLimited                          atomic.Int64
 
 	mu    sync.Mutex
 	ready chan struct{}
@@ -48,11 +59,16 @@ type Responder struct {
 // Stats are a responder's counters.
 type Stats struct {
 	UDPIn, UDPAcked, UDPDropped, TCPAccepted, TCPDropped int64
+	// SourceLimited and TotalLimited count the UDP probes and TCP
+	// connections refused (and counted in UDPDropped, TCPDropped) by the
+	// per-source limit and by the total one.
+	SourceLimited, TotalLimited int64
 }
 
 // Stats returns the counters so far.
 func (r *Responder) Stats() Stats {
-	return Stats{r.udpIn.Load(), r.udpAcked.Load(), r.udpDropped.Load(), r.tcpAccepted.Load(), r.tcpDropped.Load()}
+	return Stats{r.udpIn.Load(), r.udpAcked.Load(), r.udpDropped.Load(), r.tcpAccepted.Load(), r.tcpDropped.Load(),
+		r.sourceLimited.Load(), r.totalLimited.Load()}
 }
 
 // Addr returns the bound UDP address once Serve has started (it blocks
@@ -98,6 +114,12 @@ func (r *Responder) Open(ctx context.Context) error {
 	if r.MaxConns <= 0 {
 		r.MaxConns = 64
 	}
+	if r.TotalRate <= 0 {
+		r.TotalRate = 2000
+	}
+	if r.TotalBurst <= 0 {
+		r.TotalBurst = max(1, int(r.TotalRate/2))
+	}
 	udp, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(r.Listen))
 	if err != nil {
 		close(ready)
@@ -125,7 +147,7 @@ func (r *Responder) Run(ctx context.Context) error {
 	if udp == nil {
 		return errors.New("responder: Run before Open")
 	}
-	lim := newLimiter(r.Rate, r.Burst, 4096)
+	lim := newLimiter(r.Rate, r.Burst, 4096).withTotal(r.TotalRate, r.TotalBurst)
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); r.serveUDP(udp, lim) }()
@@ -172,7 +194,7 @@ func (r *Responder) serveUDP(c *net.UDPConn, lim *limiter) {
 // not allocate without a token.
 func (r *Responder) answer(in []byte, from netip.Addr, frag int, out []byte, lim *limiter, now time.Time) ([]byte, bool) {
 	m, err := Decode(in, r.Token)
-	if err != nil || m.Type != typeProbe || !lim.allow(from, now) {
+	if err != nil || m.Type != typeProbe || !r.admit(lim, from, now) {
 		return nil, false
 	}
 	// The IP packet size as received: UDP payload + 8 + the IP header (no
@@ -180,6 +202,20 @@ func (r *Responder) answer(in []byte, from netip.Addr, frag int, out []byte, lim
 	got := len(in) + 8 + ipHeaderLen(from.Unmap())
 	Encode(out, Msg{Type: typeAck, Size: got, Seq: m.Seq, Nonce: m.Nonce, FragKnown: frag >= 0, Frag: max(frag, 0)}, r.Token)
 	return out[:min(wireLen, len(in))], true
+}
+
+// admit asks lim for a reply to from, counting a refusal by the limit
+// that refused it.
+func (r *Responder) admit(lim *limiter, from netip.Addr, now time.Time) bool {
+	switch lim.take(from, now) {
+	case sourceLimited:
+		r.sourceLimited.Add(1)
+		return false
+	case totalLimited:
+		r.totalLimited.Add(1)
+		return false
+	}
+	return true
 }
 
 func (r *Responder) serveTCP(l net.Listener, lim *limiter) {
@@ -193,7 +229,7 @@ func (r *Responder) serveTCP(l net.Listener, lim *limiter) {
 			continue
 		}
 		from := c.RemoteAddr().(*net.TCPAddr).AddrPort().Addr()
-		if !lim.allow(from, time.Now()) {
+		if !r.admit(lim, from, time.Now()) {
 			r.tcpDropped.Add(1)
 			c.Close()
 			continue

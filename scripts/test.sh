@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every mtukit test: installs what the tests need (Debian packages) when
-# missing, then go vet and go test -race with the namespace lab enabled.
+# missing, then go vet (also for macOS and Windows) and go test -race with the namespace lab enabled.
 # MTUKIT_LAB=1 (the default here) turns "needs root" skips into failures;
 # set MTUKIT_LAB=0 on a laptop without root to skip the lab tests instead.
 set -euo pipefail
@@ -27,4 +27,9 @@ fi
 
 export MTUKIT_LAB="${MTUKIT_LAB:-1}"
 go vet ./...
+# the tool must build on macOS and Windows (Linux-only code sits behind
+# _linux.go files and build tags)
+GOOS=darwin go vet ./...
+GOOS=windows go build ./...
+GOOS=windows go vet ./...
 go test -race -count=1 -timeout 25m ./...

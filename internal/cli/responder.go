@@ -13,7 +13,7 @@ import (
 
 type responderOptions struct {
 	listen, token string
-	rate          float64
+	rate, total   float64
 	burst, conns  int
 }
 
@@ -28,7 +28,8 @@ the size received (never larger than the probe) and reports, on TCP at the
 same port, the MSS option of the client's SYN as it arrived (TCP_SAVED_SYN),
 so a client sees whether something on the path clamps its MSS.
 
-Replies are rate-limited per source (IPv6 per /64) in a fixed-size table, TCP
+Replies are rate-limited per source (IPv6 per /64) in a fixed-size table and
+in total (a spoofed source gets one reply per probe it sends, within both), TCP
 connections are capped and closed within two seconds, and with --token only
 probes carrying the token's MAC are answered.`,
 			Example: `  mtukit responder --listen :4821
@@ -41,6 +42,7 @@ probes carrying the token's MAC are answered.`,
 		f.StringVar(&o.token, "token", "", "shared token: answer only probes that carry its MAC")
 		f.Float64Var(&o.rate, "rate", 200, "replies per second per source")
 		f.IntVar(&o.burst, "burst", 100, "burst of replies per source")
+		f.Float64Var(&o.total, "total-rate", 2000, "replies per second, all sources together (burst: half of it)")
 		f.IntVar(&o.conns, "max-conns", 64, "concurrent TCP connections")
 		return c
 	})
@@ -51,10 +53,10 @@ func runResponder(env *Env, o *responderOptions) error {
 	if err != nil {
 		return usagef("--listen %q: %v", o.listen, err)
 	}
-	if o.rate <= 0 || o.burst <= 0 || o.conns <= 0 {
-		return usagef("--rate, --burst and --max-conns must be positive")
+	if o.rate <= 0 || o.burst <= 0 || o.conns <= 0 || o.total <= 0 {
+		return usagef("--rate, --burst, --total-rate and --max-conns must be positive")
 	}
-	r := &probe.Responder{Listen: ap, Rate: o.rate, Burst: o.burst, MaxConns: o.conns}
+	r := &probe.Responder{Listen: ap, Rate: o.rate, Burst: o.burst, MaxConns: o.conns, TotalRate: o.total}
 	if o.token != "" {
 		r.Token = []byte(o.token)
 	}
@@ -71,7 +73,8 @@ func runResponder(env *Env, o *responderOptions) error {
 		return err
 	}
 	s := r.Stats()
-	fmt.Fprintf(env.Stderr, "mtukit responder: %d probes in, %d acknowledged, %d dropped; %d tcp answered, %d refused\n", s.UDPIn, s.UDPAcked, s.UDPDropped, s.TCPAccepted, s.TCPDropped)
+	fmt.Fprintf(env.Stderr, "mtukit responder: %d probes in, %d acknowledged, %d dropped; %d tcp answered, %d refused; %d refused by the per-source limit, %d by the total limit\n",
+		s.UDPIn, s.UDPAcked, s.UDPDropped, s.TCPAccepted, s.TCPDropped, s.SourceLimited, s.TotalLimited)
 	return nil
 }
 

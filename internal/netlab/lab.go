@@ -149,8 +149,8 @@ func runCmd(ctx context.Context, timeout time.Duration, stdin []byte, argv ...st
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.SysProcAttr = groupAttr()
+	cmd.Cancel = func() error { return killGroup(cmd.Process, syscall.SIGKILL) }
 	cmd.WaitDelay = 2 * time.Second
 	if stdin != nil {
 		cmd.Stdin = bytes.NewReader(stdin)
@@ -186,7 +186,7 @@ func sweepStale() {
 		if err != nil || pid <= 0 || pid == os.Getpid() {
 			continue
 		}
-		if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+		if !gone(pid) {
 			continue
 		}
 		_, _ = runCmd(context.Background(), DefaultTimeout, nil, "ip", "netns", "delete", e.Name())

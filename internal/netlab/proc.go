@@ -122,11 +122,11 @@ func (p *Proc) stop(sig syscall.Signal) error {
 			return
 		}
 		signalled = true
-		_ = syscall.Kill(-p.cmd.Process.Pid, sig)
+		_ = killGroup(p.cmd.Process, sig)
 		select {
 		case <-p.done:
 		case <-time.After(2 * time.Second):
-			_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+			_ = killGroup(p.cmd.Process, syscall.SIGKILL)
 			<-p.done
 		}
 	})
