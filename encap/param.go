@@ -17,13 +17,17 @@ import (
 type ParamError struct {
 	Param string
 	Msg   string
+	err   error // the cause, when the message wraps one with %w
 }
 
 func (e *ParamError) Error() string { return e.Msg }
+func (e *ParamError) Unwrap() error { return e.err }
 
-// Paramf builds a ParamError; the message should start with param.
+// Paramf builds a ParamError; the message should start with param, and
+// may wrap its cause with %w.
 func Paramf(param, format string, a ...any) *ParamError {
-	return &ParamError{Param: param, Msg: fmt.Sprintf(format, a...)}
+	err := fmt.Errorf(format, a...)
+	return &ParamError{Param: param, Msg: err.Error(), err: errors.Unwrap(err)}
 }
 
 // ParseFamily reads an address family: ipv4 (4, inet) or ipv6 (6, inet6),

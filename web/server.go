@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"log"
 	"net"
 	"net/http"
@@ -15,17 +14,8 @@ import (
 	"time"
 )
 
-// Runner runs one mtukit command in-process, as cli.Main does, and returns
-// its exit code. The API uses it for the commands whose reports the CLI
-// assembles (tput, sim), so their JSON is the CLI's by construction.
-type Runner func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int
-
 // Config tunes the handler and the server. Start from DefaultConfig.
 type Config struct {
-	// Run is the CLI; nil turns off the endpoints that need it (tput, sim).
-	// It must honour its context: heavy jobs are cancelled after
-	// HeavyTimeout.
-	Run Runner
 	// MaxUpload bounds a capture upload in bytes.
 	MaxUpload int64
 	// MaxHeavy bounds the tput, sim and analyze jobs running at once;
@@ -79,6 +69,8 @@ type Server struct {
 	page   *pageRenderer
 
 	calcCache calcCache
+	// heavyHook, when set (by tests), runs in each heavy API job's slot.
+	heavyHook func()
 
 	// uploads bounds the capture uploads held in memory at once, in all
 	// and per client (one each), so slow uploaders cannot pin memory or

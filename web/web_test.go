@@ -31,7 +31,6 @@ const testCapture = "../capture/testdata/real/zeek__icmp_icmp6-toobig.pcap"
 
 func testConfig() web.Config {
 	cfg := web.DefaultConfig()
-	cfg.Run = cli.Main
 	cfg.Rate = 0
 	cfg.HeavyRate = 0
 	return cfg
@@ -483,13 +482,6 @@ func TestTputAPI(t *testing.T) {
 	if code != 0 || w.Code != 200 || !bytes.Equal(w.Body.Bytes(), out.Bytes()) {
 		t.Errorf("tput API (%d) differs from the CLI (%d %s)", w.Code, code, errb.String())
 	}
-	// Without the CLI runner the endpoint is off, and says so.
-	cfg := testConfig()
-	cfg.Run = nil
-	w = get(t, web.New(cfg), "/api/v1/tput")
-	if w.Code != 500 {
-		t.Errorf("tput without runner: %d", w.Code)
-	}
 }
 
 // A heavy job that overruns HeavyTimeout is cancelled and answered 503.
@@ -578,12 +570,11 @@ func TestHeavySlots(t *testing.T) {
 	cfg.HeavyWait = 50 * time.Millisecond
 	started, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
-	cfg.Run = func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	h := web.New(cfg)
+	web.SetHeavyHook(h, func() {
 		once.Do(func() { close(started) })
 		<-release
-		return cli.Main(ctx, args, stdin, stdout, stderr)
-	}
-	h := web.New(cfg)
+	})
 	done := make(chan int)
 	go func() {
 		w := httptest.NewRecorder()

@@ -136,14 +136,10 @@ func isCobraUsage(err error) bool {
 // writeJSON prints v as indented JSON followed by a newline: the one JSON
 // encoding every command and the web API share.
 func writeJSON(w io.Writer, v any) error {
-	b, err := MarshalJSON(v)
+	b, err := jsonout.Marshal(v)
 	if err != nil {
 		return err
 	}
 	_, err = w.Write(b)
 	return err
 }
-
-// MarshalJSON is the JSON form of a report as the CLI prints it (indented,
-// trailing newline); the web API uses it so both give identical bytes.
-func MarshalJSON(v any) ([]byte, error) { return jsonout.Marshal(v) }

@@ -21,7 +21,6 @@ import (
 
 func apiHandler() http.Handler {
 	cfg := web.DefaultConfig()
-	cfg.Run = Main
 	cfg.Rate, cfg.HeavyRate = 0, 0
 	return web.New(cfg)
 }

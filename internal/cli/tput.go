@@ -92,7 +92,7 @@ func runTput(env *Env, o *tputOptions) error {
 	o.req.Options = opts.Bytes()
 	rep, err := tput.Calc(o.req)
 	if err != nil {
-		return err
+		return asUsage(err)
 	}
 	if o.plot != "" {
 		if err := writeTputPlot(o.plot, rep); err != nil {
