@@ -87,15 +87,16 @@ func parseMTU(s string) (int, error) {
 	return v, nil
 }
 
-// tunnelTypes are the variants of each tunnel type, as encap stacks: when
-// all that is known is "some IPsec tunnel", each is taken as equally likely.
-// They are encap.TunnelFamilies (the simulator's too), plus OpenVPN.
-var tunnelTypes = func() map[string][]string {
-	m := map[string][]string{
-		"openvpn": {"openvpn", "openvpn(cbc-sha1)", "openvpn(cbc-sha256)", "openvpn(tcp)"},
+// tunnelTypes are the tunnel types, each a family of encap stacks: when
+// all that is known is "some IPsec tunnel", each variant is taken as
+// equally likely. They are encap.TunnelFamilies (the simulator's too), plus
+// OpenVPN.
+var tunnelTypes = func() map[string]encap.TunnelFamily {
+	m := map[string]encap.TunnelFamily{
+		"openvpn": {Name: "openvpn", Specs: []string{"openvpn", "openvpn(cbc-sha1)", "openvpn(cbc-sha256)", "openvpn(tcp)"}},
 	}
 	for _, f := range encap.TunnelFamilies {
-		m[f.Name] = f.Specs
+		m[f.Name] = f
 	}
 	return m
 }()
@@ -137,28 +138,17 @@ func Tunnel(name string, linkMTU int, outer *encap.Stack, f encap.Family) (Dist,
 		}
 		return d.Normalize()
 	}
-	specs, ok := tunnelTypes[name]
+	t, ok := tunnelTypes[name]
 	if !ok {
 		return nil, fmt.Errorf("tunnel type %q: want one of %s", name, strings.Join(TunnelTypes(), ", "))
 	}
-	var d Dist
-	for _, sp := range specs {
-		full := sp
-		if outer != nil && len(outer.Layers) > 0 {
-			full = outer.String() + "/" + sp
-		}
-		st, err := encap.Parse(full)
-		if err != nil {
-			return nil, fmt.Errorf("tunnel %s variant %s: %w", name, full, err)
-		}
-		m, err := pathMTU(st, linkMTU, f)
-		if err != nil {
-			continue // this variant cannot carry the family on this link
-		}
-		d = append(d, Scenario{Prob: 1, PathMTU: m, Stack: st, Label: st.String()})
+	vs, err := t.Variants(linkMTU, outer, f)
+	if err != nil {
+		return nil, err
 	}
-	if len(d) == 0 {
-		return nil, fmt.Errorf("no %s variant carries %s on a %d-byte link", name, f, linkMTU)
+	var d Dist
+	for _, v := range vs {
+		d = append(d, Scenario{Prob: 1, PathMTU: v.PathMTU, Stack: v.Stack, Label: v.Stack.String()})
 	}
 	return d.Normalize()
 }
