@@ -70,7 +70,7 @@ simulated time and the corrected goodput, so it shows where they fail.`,
 		f.StringVar(&r.Strategy, "strategy", r.Strategy, "strategy name, a comma-separated list, or all ("+strings.Join(plpmtud.Names(), ", ")+")")
 		f.StringVar(&r.Step, "step", r.Step, "ΔS in bytes for linear, binary, hybrid, rfc8899 and mtukit: one value, a list, or seed (16,32,64,128,256); default: each strategy's own")
 		f.StringVar(&r.Tunnel, "tunnel", r.Tunnel, "tunnel family for the path MTU: "+strings.Join(sim.TunnelNames(), ", ")+", or all")
-		f.StringVar(&r.PMTU, "pmtu", r.PMTU, "a fixed true path MTU N, or LO:HI for every MTU in the range equally likely (instead of --tunnel)")
+		f.StringVar(&r.PMTU, "pmtu", r.PMTU, "the true path MTU instead of --tunnel: N, LO:HI (every MTU in the range equally likely), or weights 1500=0.6,1420=0.4, as tput --pmtu")
 		f.IntVar(&r.Min, "min", r.Min, "smallest size, known to work (BASE_PLPMTU)")
 		f.IntVar(&r.Max, "max", r.Max, "largest size worth probing")
 		f.Float64Var(&r.Loss, "loss", r.Loss, "probability that a probe which fits is lost")

@@ -23,7 +23,7 @@ type Request struct {
 	Strategy string // "strategy": a name, a comma-separated list, or all
 	Step     string // "step": ΔS for the searches that take one: a value, a list, or seed; "" each one's own
 	Tunnel   string // "tunnel": tunnel family of the path MTU (TunnelNames), or all
-	PMTU     string // "pmtu": a fixed path MTU N or LO:HI, instead of Tunnel
+	PMTU     string // "pmtu": the path MTU instead of Tunnel, as encap.ParseMTUDist reads it
 	Min, Max int    // "min", "max": the search range
 
 	Loss, BER, ICMP, Forge, Frag float64 // "loss", "ber", "icmp", "forge", "frag": see Path
@@ -315,19 +315,11 @@ func simDists(r Request) ([]namedDist, error) {
 		if r.Tunnel != "mix" {
 			return nil, encap.Paramf("pmtu", "pmtu and tunnel exclude each other")
 		}
-		lo, hi, isRange := strings.Cut(r.PMTU, ":")
-		a, err := strconv.Atoi(strings.TrimSpace(lo))
-		if err != nil || a < plpmtud.MinSize || a > plpmtud.MaxSize {
-			return nil, encap.Paramf("pmtu", "pmtu %q: want a path MTU in [%d, %d] or LO:HI", r.PMTU, plpmtud.MinSize, plpmtud.MaxSize)
+		ws, err := encap.ParseMTUDist(r.PMTU)
+		if err != nil {
+			return nil, encap.Paramf("pmtu", "pmtu: %w", err)
 		}
-		if !isRange {
-			return []namedDist{{fmt.Sprintf("pmtu %d", a), Fixed(a)}}, nil
-		}
-		b, err := strconv.Atoi(strings.TrimSpace(hi))
-		if err != nil || b < a || b > plpmtud.MaxSize {
-			return nil, encap.Paramf("pmtu", "pmtu %q: the range end must be a size in [%d, %d]", r.PMTU, a, plpmtud.MaxSize)
-		}
-		return []namedDist{{fmt.Sprintf("uniform %d-%d", a, b), Uniform(a, b)}}, nil
+		return []namedDist{pmtuDist(r.PMTU, ws)}, nil
 	}
 	names := []string{r.Tunnel}
 	if r.Tunnel == "all" {
@@ -337,11 +329,32 @@ func simDists(r Request) ([]namedDist, error) {
 	for _, n := range names {
 		d, err := TunnelDist(n)
 		if err != nil {
-			return nil, encap.Paramf("tunnel", "tunnel: %v", err)
+			return nil, encap.Paramf("tunnel", "tunnel: %w", err)
 		}
 		out = append(out, namedDist{n, d})
 	}
 	return out, nil
+}
+
+// pmtuDist names a parsed pmtu parameter: one MTU is fixed, an evenly
+// weighted run of consecutive MTUs uniform, anything else its spec.
+func pmtuDist(spec string, ws []encap.MTUWeight) namedDist {
+	lo, hi := ws[len(ws)-1].MTU, ws[0].MTU // ParseMTUDist sorts them downwards
+	if len(ws) == 1 {
+		return namedDist{fmt.Sprintf("pmtu %d", lo), Fixed(lo)}
+	}
+	even := hi-lo+1 == len(ws)
+	for _, w := range ws {
+		even = even && w.Weight == ws[0].Weight
+	}
+	if even {
+		return namedDist{fmt.Sprintf("uniform %d-%d", lo, hi), Uniform(lo, hi)}
+	}
+	d := make(Dist, 0, len(ws))
+	for _, w := range ws {
+		d = append(d, Point{w.MTU, w.Weight})
+	}
+	return namedDist{"pmtu " + strings.TrimSpace(spec), d}
 }
 
 // roundSummary rounds the floats so that the output does not show the last
