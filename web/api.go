@@ -31,6 +31,11 @@ func calcRequest(q url.Values) (advise.Options, *encap.ParamError) {
 	o := advise.Options{LinkMTU: 1500, Family: encap.IPv4, Interface: "tun0", Physical: "eth0"}
 	o.TCP, _ = advise.ParseTCPOptions("ts")
 	b := newQuery(q)
+	bindCalc(b, &o)
+	return o, b.done()
+}
+
+func bindCalc(b *query, o *advise.Options) {
 	b.str("stack", &o.Stack)
 	b.int("mtu", &o.LinkMTU)
 	b.int("packet", &o.Packet)
@@ -38,7 +43,6 @@ func calcRequest(q url.Values) (advise.Options, *encap.ParamError) {
 	b.family("family", &o.Family)
 	b.str("interface", &o.Interface)
 	b.str("physical", &o.Physical)
-	return o, b.done()
 }
 
 // calcReport is advise.Calc for the query.
@@ -139,10 +143,16 @@ func tputRequest(q url.Values) (tput.Request, *encap.ParamError) {
 	r := tput.DefaultRequest()
 	tcp, _ := advise.ParseTCPOptions("ts")
 	b := newQuery(q)
+	bindTput(b, &r, &tcp)
+	r.Options = tcp.Bytes()
+	return r, b.done()
+}
+
+func bindTput(b *query, r *tput.Request, tcp *advise.TCPOptions) {
 	b.str("stack", &r.Stack)
 	b.int("mtu", &r.LinkMTU)
 	b.family("family", &r.Family)
-	b.tcpOptions("tcp-options", &tcp)
+	b.tcpOptions("tcp-options", tcp)
 	b.duration("rtt", &r.RTT)
 	b.float("loss", &r.Loss)
 	b.str("window", &r.Window)
@@ -160,8 +170,6 @@ func tputRequest(q url.Values) (tput.Request, *encap.ParamError) {
 	b.str("transfer", &r.Transfer)
 	b.str("detect", &r.Detect)
 	b.int("fallback-mss", &r.Fallback)
-	r.Options = tcp.Bytes()
-	return r, b.done()
 }
 
 // Simulations are bounded so that one answers in well under a second:
@@ -179,6 +187,17 @@ func simRequest(q url.Values) (sim.Request, *encap.ParamError) {
 	r := sim.DefaultRequest()
 	r.Trials, r.Workers = simDefaultTrials, 1
 	b := newQuery(q)
+	bindSim(b, &r)
+	if pe := b.done(); pe != nil {
+		return r, pe
+	}
+	if r.Trials > simMaxTrials {
+		return r, perr("trials", "trials %d: the server runs at most %d per row (use mtukit sim for more)", r.Trials, simMaxTrials)
+	}
+	return r, nil
+}
+
+func bindSim(b *query, r *sim.Request) {
 	b.str("strategy", &r.Strategy)
 	b.str("step", &r.Step)
 	b.str("tunnel", &r.Tunnel)
@@ -205,13 +224,6 @@ func simRequest(q url.Values) (sim.Request, *encap.ParamError) {
 	b.int("trials", &r.Trials)
 	b.uint64("seed", &r.Seed)
 	b.bool("exact", &r.Exact)
-	if pe := b.done(); pe != nil {
-		return r, pe
-	}
-	if r.Trials > simMaxTrials {
-		return r, perr("trials", "trials %d: the server runs at most %d per row (use mtukit sim for more)", r.Trials, simMaxTrials)
-	}
-	return r, nil
 }
 
 // errTooSlow is a heavy job that ran out of time.
@@ -354,13 +366,17 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) ([]byte, string,
 	return b, path.Base(name), nil, 0
 }
 
+func bindAnalyze(b *query, flows *bool, maxFlows *int, name *string) {
+	b.bool("flows", flows)
+	b.int("max-flows", maxFlows)
+	b.str("name", name)
+}
+
 // analyze runs capture.Analyze as `mtukit analyze --json` does.
 func (s *Server) analyze(w http.ResponseWriter, r *http.Request) (*capture.Report, *encap.ParamError, int) {
 	flows, maxFlows, name := false, 50000, ""
 	b := newQuery(r.URL.Query())
-	b.bool("flows", &flows)
-	b.int("max-flows", &maxFlows)
-	b.str("name", &name)
+	bindAnalyze(b, &flows, &maxFlows, &name)
 	if pe := b.done(); pe != nil {
 		return nil, pe, http.StatusBadRequest
 	}
