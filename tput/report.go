@@ -116,11 +116,11 @@ func Calc(r Request) (*Report, error) {
 		return nil, encap.Paramf("pmtu", "pmtu and tunnel both describe the path MTU: give one")
 	case r.PMTU != "":
 		if d, err = ParseDist(r.PMTU); err != nil {
-			return nil, encap.Paramf("pmtu", "pmtu: %v", err)
+			return nil, encap.Paramf("pmtu", "pmtu: %w", err)
 		}
 	case r.Tunnel != "":
 		if d, err = Tunnel(r.Tunnel, p.LinkMTU, p.Stack, p.Family); err != nil {
-			return nil, encap.Paramf("tunnel", "tunnel: %v", err)
+			return nil, encap.Paramf("tunnel", "tunnel: %w", err)
 		}
 	default:
 		d = Dist{{Prob: 1, PathMTU: rep.PathMTU}}
@@ -220,12 +220,12 @@ func (r Request) params() (*Params, *Report, error) {
 		return nil, nil, encap.Paramf("family", "family %d: want ipv4 or ipv6", r.Family)
 	}
 	if err := encap.CheckLinkMTU(r.LinkMTU); err != nil {
-		return nil, nil, encap.Paramf("mtu", "mtu: %v", err)
+		return nil, nil, encap.Paramf("mtu", "mtu: %w", err)
 	}
 	if r.Stack != "" {
 		st, err := encap.Parse(r.Stack)
 		if err != nil {
-			return nil, nil, encap.Paramf("stack", "stack: %v", err)
+			return nil, nil, encap.Paramf("stack", "stack: %w", err)
 		}
 		p.Stack = st
 	}
@@ -240,10 +240,10 @@ func (r Request) params() (*Params, *Report, error) {
 	}
 	var err error
 	if p.Rate, err = ParseRate(r.Rate); err != nil {
-		return nil, nil, encap.Paramf("rate", "rate: %v", err)
+		return nil, nil, encap.Paramf("rate", "rate: %w", err)
 	}
 	if p.Model, err = ParseLossModel(r.Model); err != nil {
-		return nil, nil, encap.Paramf("model", "model: %v", err)
+		return nil, nil, encap.Paramf("model", "model: %w", err)
 	}
 	if r.AckEvery < 1 || r.AckEvery > 64 {
 		return nil, nil, encap.Paramf("ack-every", "ack-every %d: want 1..64", r.AckEvery)
@@ -266,30 +266,30 @@ func (r Request) params() (*Params, *Report, error) {
 		field := int64(65535)
 		if r.Window != "" {
 			if field, err = ParseBytes(r.Window); err != nil {
-				return nil, nil, encap.Paramf("window", "window: %v", err)
+				return nil, nil, encap.Paramf("window", "window: %w", err)
 			}
 		}
 		w, err := ScaledWindow(int(min(field, 1<<20)), r.WScale)
 		if err != nil {
-			return nil, nil, encap.Paramf("window", "window with wscale: %v", err)
+			return nil, nil, encap.Paramf("window", "window with wscale: %w", err)
 		}
 		p.Window, how = w, fmt.Sprintf("%d << %d", field, r.WScale)
 	case r.WScale != -1:
 		return nil, nil, encap.Paramf("wscale", "wscale %d: want a shift count 0..14", r.WScale)
 	case r.Window != "":
 		if p.Window, err = ParseBytes(r.Window); err != nil {
-			return nil, nil, encap.Paramf("window", "window: %v", err)
+			return nil, nil, encap.Paramf("window", "window: %w", err)
 		}
 		how = "--window " + r.Window
 	default:
 		p.Window, how = int64(65535)<<7, "default 65535 << 7"
 	}
 	if err := CheckWindow(p.Window); err != nil {
-		return nil, nil, encap.Paramf("window", "window: %v", err)
+		return nil, nil, encap.Paramf("window", "window: %w", err)
 	}
 	if err := p.Validate(); err != nil {
 		if encap.IsStackError(err) {
-			return nil, nil, encap.Paramf("stack", "stack: %v", err)
+			return nil, nil, encap.Paramf("stack", "stack: %w", err)
 		}
 		return nil, nil, encap.Paramf("mtu", "%v", err)
 	}
@@ -310,10 +310,10 @@ func (r Request) cost(p *Params) (Cost, error) {
 	c := DefaultCost(p.Options)
 	var err error
 	if c.TooBig, err = ParseTooBig(r.TooBig); err != nil {
-		return c, encap.Paramf("too-big", "too-big: %v", err)
+		return c, encap.Paramf("too-big", "too-big: %w", err)
 	}
 	if c.Transfer, err = ParseBytes(r.Transfer); err != nil {
-		return c, encap.Paramf("transfer", "transfer: %v", err)
+		return c, encap.Paramf("transfer", "transfer: %w", err)
 	}
 	if c.Transfer <= 0 {
 		return c, encap.Paramf("transfer", "transfer %q: must be positive", r.Transfer)
