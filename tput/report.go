@@ -176,6 +176,18 @@ func Calc(r Request) (*Report, error) {
 		}
 		return rep, nil
 	}
+	u, err := uncertainty(r, p, rep, d, cost, best, all, clampLabel)
+	if err != nil {
+		return nil, err
+	}
+	rep.Reason = uncertainReason(u, d)
+	rep.Uncertain = u
+	return rep, nil
+}
+
+// uncertainty prices the usual MSS choices against the best over d and
+// gives each row of rep its expected goodput.
+func uncertainty(r Request, p *Params, rep *Report, d Dist, cost Cost, best Outcome, all []Outcome, clampLabel string) (*Uncertainty, error) {
 	u := &Uncertainty{Scenarios: d, Cost: cost, Best: best}
 	if r.PMTU != "" {
 		u.Source = "measurement " + r.PMTU
@@ -189,6 +201,7 @@ func Calc(r Request) (*Report, error) {
 	if m := rep.ClampMSS; m > p.Options {
 		choices["calc clamp ("+clampLabel+")"] = m
 	}
+	var err error
 	if u.Choices, err = p.Compare(best, d, cost, choices); err != nil {
 		return nil, err
 	}
@@ -207,9 +220,7 @@ func Calc(r Request) (*Report, error) {
 		}
 		u.Expected = append(u.Expected, e)
 	}
-	rep.Reason = uncertainReason(u, d)
-	rep.Uncertain = u
-	return rep, nil
+	return u, nil
 }
 
 // params turns the request into Params and the report's header, naming the
