@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/mtukit/mtukit/encap"
 )
 
 // Platform is a system whose configuration lines name an interface.
@@ -124,11 +126,11 @@ func (e *NameError) Unwrap() error { return e.Err }
 func checkNames(opts Options) error {
 	for _, p := range []Platform{Linux, RouterOS} {
 		if err := CheckName(p, opts.Interface); err != nil {
-			return &NameError{Param: "interface", Name: opts.Interface, Err: err}
+			return encap.Paramf("interface", "%w", &NameError{Param: "interface", Name: opts.Interface, Err: err})
 		}
 	}
 	if err := CheckName(Linux, opts.Physical); err != nil && CheckName(PANOS, opts.Physical) != nil {
-		return &NameError{Param: "physical", Name: opts.Physical, Err: fmt.Errorf("%w, nor a PAN-OS one", err)}
+		return encap.Paramf("physical", "%w", &NameError{Param: "physical", Name: opts.Physical, Err: fmt.Errorf("%w, nor a PAN-OS one", err)})
 	}
 	return nil
 }

@@ -96,7 +96,9 @@ type PacketReport struct {
 	Fields []encap.Field `json:"fields"`
 }
 
-// Calc computes the Report for opts.
+// Calc computes the Report for opts. Bad input is an *encap.ParamError
+// naming the option at fault (mtu, packet, stack, family) as calc's flag
+// and the API's query parameter.
 func Calc(opts Options) (*Report, error) {
 	if opts.LinkMTU == 0 {
 		opts.LinkMTU = 1500
@@ -113,16 +115,22 @@ func Calc(opts Options) (*Report, error) {
 	if err := checkNames(opts); err != nil {
 		return nil, err
 	}
-	st, err := encap.Parse(opts.Stack)
-	if err != nil {
-		return nil, err
+	if opts.Family != encap.IPv4 && opts.Family != encap.IPv6 {
+		return nil, encap.Paramf("family", "family %d: want ipv4 or ipv6", opts.Family)
 	}
 	if err := encap.CheckLinkMTU(opts.LinkMTU); err != nil {
-		return nil, err
+		return nil, encap.Paramf("mtu", "mtu: %w", err)
+	}
+	if opts.Packet < 0 || opts.Packet > 65535 {
+		return nil, encap.Paramf("packet", "packet %d: want 1..65535", opts.Packet)
+	}
+	st, err := encap.Parse(opts.Stack)
+	if err != nil {
+		return nil, encap.Paramf("stack", "stack: %w", err)
 	}
 	sol, err := st.Solve(opts.LinkMTU)
 	if err != nil {
-		return nil, err
+		return nil, encap.Paramf("stack", "stack: %w", err)
 	}
 	t := sol.TunnelMTU
 	r := &Report{

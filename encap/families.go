@@ -1,5 +1,7 @@
 package encap
 
+import "fmt"
+
 // Family of tunnels: when all an engineer knows is "some IPsec tunnel", the
 // variants below are what it might be. The simulator (plpmtud/sim) and the
 // throughput chooser (tput) both draw path MTU distributions from these
@@ -28,4 +30,40 @@ var TunnelFamilies = []TunnelFamily{
 	{"pppoe", "PPPoE, alone and carrying GRE, WireGuard or IPsec", []string{"pppoe", "pppoe/gre", "pppoe/wireguard", "pppoe/esp"}},
 	{"gtpu", "GTP-U 4G and 5G (PDU session container), over IPv4 and IPv6", []string{"gtpu", "gtpu(5g)", "gtpu(ipv6)", "gtpu(5g,ipv6)"}},
 	{"wireguard", "WireGuard over IPv4 and IPv6", []string{"wireguard", "wireguard(ipv6)"}},
+}
+
+// Variant is one stack of a tunnel family and the largest packet of the
+// connection's family that crosses it.
+type Variant struct {
+	Stack   *Stack
+	PathMTU int
+}
+
+// Variants are the family's stacks on a link of linkMTU, each riding on
+// outer (nil or empty: on the link itself), with the path MTU a connection
+// of family f sees inside: the stack's tunnel MTU, which an IPv6
+// connection needs to be at least 1280 (RFC 8200 §5). Variants that cannot
+// carry f on this link are left out; none at all is an error. This is the
+// one "tunnel family -> path MTUs" the simulator and tput share.
+func (t TunnelFamily) Variants(linkMTU int, outer *Stack, f Family) ([]Variant, error) {
+	var out []Variant
+	for _, sp := range t.Specs {
+		full := sp
+		if outer != nil && len(outer.Layers) > 0 {
+			full = outer.String() + "/" + sp
+		}
+		st, err := Parse(full)
+		if err != nil {
+			return nil, fmt.Errorf("tunnel %s variant %s: %w", t.Name, full, err)
+		}
+		m, err := st.TunnelMTU(linkMTU)
+		if err != nil || m < f.MinMTU() {
+			continue // this variant cannot carry the family on this link
+		}
+		out = append(out, Variant{Stack: st, PathMTU: m})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no %s variant carries %s on a %d-byte link", t.Name, f, linkMTU)
+	}
+	return out, nil
 }

@@ -110,5 +110,9 @@
 // Slow start, the handshake and receiver limits other than the window are
 // left out: they cost every choice alike.
 //
+// Calc builds the report `mtukit tput` prints and GET /api/v1/tput returns
+// from a typed Request (DefaultRequest holds the defaults); bad input is an
+// *encap.ParamError naming the parameter.
+//
 // The package is pure: no network, no syscalls.
 package tput

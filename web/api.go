@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"path"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -18,133 +17,44 @@ import (
 	"github.com/mtukit/mtukit/capture"
 	"github.com/mtukit/mtukit/encap"
 	"github.com/mtukit/mtukit/internal/jsonout"
+	"github.com/mtukit/mtukit/plpmtud/sim"
+	"github.com/mtukit/mtukit/tput"
 )
 
-// paramError is bad input, naming the query parameter at fault.
-type paramError struct {
-	Param string
-	Msg   string
+func perr(param, format string, a ...any) *encap.ParamError {
+	return encap.Paramf(param, format, a...)
 }
 
-func (e *paramError) Error() string { return e.Msg }
-
-func perr(param, format string, a ...any) *paramError {
-	return &paramError{Param: param, Msg: fmt.Sprintf(format, a...)}
+// calcRequest binds /api/v1/calc's query parameters (calc's flags that
+// change its JSON; --vendor only filters the text) to advise.Options.
+func calcRequest(q url.Values) (advise.Options, *encap.ParamError) {
+	o := advise.Options{LinkMTU: 1500, Family: encap.IPv4, Interface: "tun0", Physical: "eth0"}
+	o.TCP, _ = advise.ParseTCPOptions("ts")
+	b := newQuery(q)
+	bindCalc(b, &o)
+	return o, b.done()
 }
 
-// calcParams are the query parameters of /api/v1/calc: calc's flags that
-// change its JSON (--vendor only filters the text).
-var calcParams = []string{"stack", "mtu", "packet", "tcp-options", "family", "interface", "physical"}
-
-// single returns the one value of param (def when absent); a parameter
-// given twice is an error, since only one of them could win.
-func single(q url.Values, param, def string) (string, *paramError) {
-	v, ok := q[param]
-	switch {
-	case !ok:
-		return def, nil
-	case len(v) > 1:
-		return "", perr(param, "%s given %d times: give it once", param, len(v))
-	}
-	return v[0], nil
+func bindCalc(b *query, o *advise.Options) {
+	b.str("stack", &o.Stack)
+	b.int("mtu", &o.LinkMTU)
+	b.int("packet", &o.Packet)
+	b.tcpOptions("tcp-options", &o.TCP)
+	b.family("family", &o.Family)
+	b.str("interface", &o.Interface)
+	b.str("physical", &o.Physical)
 }
 
-func checkKnown(q url.Values, known []string) *paramError {
-	for k := range q {
-		ok := false
-		for _, n := range known {
-			if k == n {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			return perr(k, "unknown parameter %q (want %s)", k, strings.Join(known, ", "))
-		}
-	}
-	return nil
-}
-
-func intParam(q url.Values, param string, def int) (int, *paramError) {
-	s, pe := single(q, param, "")
-	if pe != nil {
-		return 0, pe
-	}
-	if s == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil {
-		return 0, perr(param, "%s %q: want an integer", param, s)
-	}
-	return n, nil
-}
-
-// calcOptions maps query parameters to advise.Options exactly as
-// internal/cli/calc.go maps its flags (same defaults, same checks, in the
-// same order), so the same input gives the same report or the same error.
-func calcOptions(q url.Values) (advise.Options, *paramError) {
-	var o advise.Options
-	if pe := checkKnown(q, calcParams); pe != nil {
-		return o, pe
-	}
-	var pe *paramError
-	if o.Stack, pe = single(q, "stack", ""); pe != nil {
-		return o, pe
-	}
-	if o.LinkMTU, pe = intParam(q, "mtu", 1500); pe != nil {
-		return o, pe
-	}
-	if o.Packet, pe = intParam(q, "packet", 0); pe != nil {
-		return o, pe
-	}
-	if o.Interface, pe = single(q, "interface", "tun0"); pe != nil {
-		return o, pe
-	}
-	if o.Physical, pe = single(q, "physical", "eth0"); pe != nil {
-		return o, pe
-	}
-	tcp, pe := single(q, "tcp-options", "ts")
-	if pe != nil {
-		return o, pe
-	}
-	fam, pe := single(q, "family", "ipv4")
-	if pe != nil {
-		return o, pe
-	}
-	var err error
-	if o.TCP, err = advise.ParseTCPOptions(tcp); err != nil {
-		return o, perr("tcp-options", "tcp-options: %v", err)
-	}
-	switch strings.ToLower(fam) {
-	case "ipv4", "4", "inet":
-		o.Family = encap.IPv4
-	case "ipv6", "6", "inet6":
-		o.Family = encap.IPv6
-	default:
-		return o, perr("family", "family %q: want ipv4 or ipv6", fam)
-	}
-	if err := encap.CheckLinkMTU(o.LinkMTU); err != nil {
-		return o, perr("mtu", "mtu: %v", err)
-	}
-	if o.Packet < 0 || o.Packet > 65535 {
-		return o, perr("packet", "packet %d: want 1..65535", o.Packet)
-	}
-	return o, nil
-}
-
-// calcReport is advise.Calc behind the API's parameter checks.
-func calcReport(q url.Values) (*advise.Report, *paramError) {
-	o, pe := calcOptions(q)
+// calcReport is advise.Calc for the query.
+func calcReport(q url.Values) (*advise.Report, *encap.ParamError) {
+	o, pe := calcRequest(q)
 	if pe != nil {
 		return nil, pe
 	}
 	r, err := advise.Calc(o)
 	if err != nil {
-		var se *encap.SpecError
-		var nr *encap.NoRoomError
-		if errors.As(err, &se) || errors.As(err, &nr) {
-			return nil, perr("stack", "stack: %v", err)
+		if pe, ok := paramError(err); ok {
+			return nil, pe
 		}
 		return nil, perr("", "%v", err)
 	}
@@ -201,7 +111,7 @@ func (s *Server) handleCalc(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleCatalog(w http.ResponseWriter, r *http.Request) {
-	if pe := checkKnown(r.URL.Query(), nil); pe != nil {
+	if pe := newQuery(r.URL.Query()).done(); pe != nil {
 		writeError(w, http.StatusBadRequest, pe.Msg, pe.Param)
 		return
 	}
@@ -227,17 +137,40 @@ func (s *Server) internal(w http.ResponseWriter, err error) {
 	writeError(w, http.StatusInternalServerError, "internal error", "")
 }
 
-// tputParams are `mtukit tput`'s flags that the API passes through: all of
-// them but --plot (which writes a file) and --json (always on).
-var tputParams = []string{"stack", "mtu", "family", "tcp-options", "rtt", "loss", "window", "wscale", "rate", "mss",
-	"model", "ack-every", "mathis-c", "rto", "framing", "pmtu", "tunnel", "too-big", "transfer", "detect", "fallback-mss"}
+// tputRequest binds /api/v1/tput's query parameters: tput's flags but
+// --plot (which writes a file) and --json (always on).
+func tputRequest(q url.Values) (tput.Request, *encap.ParamError) {
+	r := tput.DefaultRequest()
+	tcp, _ := advise.ParseTCPOptions("ts")
+	b := newQuery(q)
+	bindTput(b, &r, &tcp)
+	r.Options = tcp.Bytes()
+	return r, b.done()
+}
 
-// simParams are `mtukit sim`'s flags that the API passes through: all but
-// --plot (a file), --json (always on) and --workers (the server runs each
-// simulation on one worker; sim's numbers do not depend on the count).
-var simParams = []string{"strategy", "step", "tunnel", "pmtu", "min", "max", "loss", "ber", "icmp", "forge", "forge-mtu", "frag",
-	"change-after", "change-to", "rtt", "pto", "max-probes", "parallel", "epsilon", "loss-prior", "ptb-confirm", "threshold",
-	"retry-factor", "trials", "seed", "exact"}
+func bindTput(b *query, r *tput.Request, tcp *advise.TCPOptions) {
+	b.str("stack", &r.Stack)
+	b.int("mtu", &r.LinkMTU)
+	b.family("family", &r.Family)
+	b.tcpOptions("tcp-options", tcp)
+	b.duration("rtt", &r.RTT)
+	b.float("loss", &r.Loss)
+	b.str("window", &r.Window)
+	b.int("wscale", &r.WScale)
+	b.str("rate", &r.Rate)
+	b.str("mss", &r.MSS)
+	b.str("model", &r.Model)
+	b.int("ack-every", &r.AckEvery)
+	b.float("mathis-c", &r.MathisC)
+	b.duration("rto", &r.RTO)
+	b.int("framing", &r.Framing)
+	b.str("pmtu", &r.PMTU)
+	b.str("tunnel", &r.Tunnel)
+	b.str("too-big", &r.TooBig)
+	b.str("transfer", &r.Transfer)
+	b.str("detect", &r.Detect)
+	b.int("fallback-mss", &r.Fallback)
+}
 
 // Simulations are bounded so that one answers in well under a second:
 // the API's default is simDefaultTrials Monte Carlo searches per row (the
@@ -247,147 +180,134 @@ const (
 	simMaxTrials     = 20000
 )
 
-// simArgs checks the API's bound on trials and adds the server's defaults.
-func simArgs(q url.Values) ([]string, *paramError) {
-	extra := []string{"--workers=1"}
-	if _, ok := q["trials"]; !ok {
-		return append(extra, "--trials="+strconv.Itoa(simDefaultTrials)), nil
+// simRequest binds /api/v1/sim's query parameters: sim's flags but --plot
+// (a file), --json (always on) and --workers (the server runs each
+// simulation on one worker; sim's numbers do not depend on the count).
+func simRequest(q url.Values) (sim.Request, *encap.ParamError) {
+	r := sim.DefaultRequest()
+	r.Trials, r.Workers = simDefaultTrials, 1
+	b := newQuery(q)
+	bindSim(b, &r)
+	if pe := b.done(); pe != nil {
+		return r, pe
 	}
-	n, pe := intParam(q, "trials", 0)
-	if pe != nil {
-		return nil, pe
+	if r.Trials > simMaxTrials {
+		return r, perr("trials", "trials %d: the server runs at most %d per row (use mtukit sim for more)", r.Trials, simMaxTrials)
 	}
-	if n > simMaxTrials {
-		return nil, perr("trials", "trials %d: the server runs at most %d per row (use mtukit sim for more)", n, simMaxTrials)
-	}
-	return extra, nil
+	return r, nil
+}
+
+func bindSim(b *query, r *sim.Request) {
+	b.str("strategy", &r.Strategy)
+	b.str("step", &r.Step)
+	b.str("tunnel", &r.Tunnel)
+	b.str("pmtu", &r.PMTU)
+	b.int("min", &r.Min)
+	b.int("max", &r.Max)
+	b.float("loss", &r.Loss)
+	b.float("ber", &r.BER)
+	b.float("icmp", &r.ICMP)
+	b.float("forge", &r.Forge)
+	b.int("forge-mtu", &r.ForgeMTU)
+	b.float("frag", &r.Frag)
+	b.int("change-after", &r.ChangeAfter)
+	b.int("change-to", &r.ChangeTo)
+	b.duration("rtt", &r.RTT)
+	b.duration("pto", &r.PTO)
+	b.int("max-probes", &r.MaxProbes)
+	b.int("parallel", &r.Parallel)
+	b.float("epsilon", &r.Epsilon)
+	b.float("loss-prior", &r.LossPrior)
+	b.int("ptb-confirm", &r.PTBConfirm)
+	b.int("threshold", &r.Threshold)
+	b.float("retry-factor", &r.Retry)
+	b.int("trials", &r.Trials)
+	b.uint64("seed", &r.Seed)
+	b.bool("exact", &r.Exact)
 }
 
 // errTooSlow is a heavy job that ran out of time.
 var errTooSlow = errors.New("too slow")
 
-// runJSON runs `mtukit <cmd> --json` with the query parameters as flags and
-// returns its stdout; bad input comes back as a paramError naming the flag.
-func (s *Server) runJSON(ctx context.Context, cmd string, q url.Values, known []string) ([]byte, *paramError, error) {
-	if s.cfg.Run == nil {
-		return nil, nil, errors.New(cmd + " is not available in this server")
-	}
-	if pe := checkKnown(q, known); pe != nil {
+// runTput is tput.Calc for the query, under the heavy-work semaphore's caller.
+func (s *Server) runTput(q url.Values) (*tput.Report, *encap.ParamError, error) {
+	req, pe := tputRequest(q)
+	if pe != nil {
 		return nil, pe, nil
 	}
-	args := []string{cmd, "--json"}
-	if cmd == "sim" {
-		extra, pe := simArgs(q)
-		if pe != nil {
-			return nil, pe, nil
-		}
-		args = append(args, extra...)
+	rep, err := tput.Calc(req)
+	if pe, ok := paramError(err); ok {
+		return nil, pe, nil
 	}
-	for _, k := range known {
-		v, pe := single(q, k, "")
-		if pe != nil {
-			return nil, pe, nil
-		}
-		if _, ok := q[k]; ok {
-			args = append(args, "--"+k+"="+v)
-		}
+	return rep, nil, err
+}
+
+// runSim is sim.Compare for the query, cut off after HeavyTimeout.
+func (s *Server) runSim(ctx context.Context, q url.Values) (*sim.Report, *encap.ParamError, error) {
+	req, pe := simRequest(q)
+	if pe != nil {
+		return nil, pe, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.HeavyTimeout)
 	defer cancel()
-	var out, errb bytes.Buffer
-	code := s.cfg.Run(ctx, args, strings.NewReader(""), &out, &errb)
-	if code != 0 && ctx.Err() != nil {
+	rep, err := sim.Compare(ctx, req)
+	switch {
+	case err == nil:
+		return rep, nil, nil
+	case ctx.Err() != nil:
 		return nil, nil, errTooSlow
 	}
-	switch code {
-	case 0:
-		return out.Bytes(), nil, nil
-	case 2:
-		return nil, cliParamError(errb.String(), known), nil
+	if pe, ok := paramError(err); ok {
+		return nil, pe, nil
 	}
-	return nil, nil, fmt.Errorf("%s: %s", cmd, strings.TrimSpace(errb.String()))
-}
-
-// cliParamError turns the CLI's one-line usage error ("mtukit: --loss 2:
-// want ...") into a paramError naming the parameter ("loss").
-func cliParamError(line string, known []string) *paramError {
-	msg := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "mtukit: "))
-	pe := &paramError{Msg: msg}
-	// cobra's own flag errors: invalid argument "x" for "--rtt" flag: ...
-	if i := strings.Index(msg, ` for "--`); i >= 0 && strings.HasPrefix(msg, "invalid argument") {
-		name := msg[i+len(` for "--`):]
-		if j := strings.IndexByte(name, '"'); j >= 0 {
-			name = name[:j]
-		}
-		for _, k := range known {
-			if k == name {
-				pe.Param = name
-				pe.Msg = strings.Replace(msg, `"--`+name+`"`, name, 1)
-			}
-		}
-		return pe
-	}
-	if !strings.HasPrefix(msg, "--") {
-		// "loss 3 out of range [0, 1]": the flag named without dashes.
-		name, _, _ := strings.Cut(msg, " ")
-		name = strings.TrimSuffix(name, ":")
-		for _, k := range known {
-			if k == name {
-				pe.Param = name
-			}
-		}
-		return pe
-	}
-	{
-		name := msg[2:]
-		if i := strings.IndexAny(name, " :="); i >= 0 {
-			name = name[:i]
-		}
-		for _, k := range known {
-			if k == name {
-				pe.Param = name
-				pe.Msg = msg[2:]
-			}
-		}
-	}
-	return pe
+	return nil, perr("", "%v", err), nil
 }
 
 func (s *Server) handleTput(w http.ResponseWriter, r *http.Request) {
-	s.heavyJSON(w, r, "tput", tputParams)
+	s.heavyJSON(w, r, "tput", func() (any, *encap.ParamError, error) { return s.runTput(r.URL.Query()) })
 }
 
 func (s *Server) handleSim(w http.ResponseWriter, r *http.Request) {
-	s.heavyJSON(w, r, "sim", simParams)
+	s.heavyJSON(w, r, "sim", func() (any, *encap.ParamError, error) { return s.runSim(r.Context(), r.URL.Query()) })
 }
 
-// heavyJSON runs a CLI command under the heavy-work semaphore and answers
-// with its JSON.
-func (s *Server) heavyJSON(w http.ResponseWriter, r *http.Request, cmd string, known []string) {
+// heavyJSON runs a report under the heavy-work semaphore and answers with
+// its JSON.
+func (s *Server) heavyJSON(w http.ResponseWriter, r *http.Request, cmd string, run func() (any, *encap.ParamError, error)) {
 	if !s.acquire(r.Context()) {
 		busy(w)
 		return
 	}
 	defer s.release()
-	b, pe, err := s.runJSON(r.Context(), cmd, r.URL.Query(), known)
+	if s.heavyHook != nil {
+		s.heavyHook()
+	}
+	rep, pe, err := run()
 	switch {
 	case pe != nil:
 		writeError(w, http.StatusBadRequest, pe.Msg, pe.Param)
+		return
 	case errors.Is(err, errTooSlow):
 		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("%s took longer than the server's %v limit: ask for less (fewer trials, strategies or tunnels)", cmd, s.cfg.HeavyTimeout), "")
+		return
 	case err != nil:
 		s.internal(w, err)
-	default:
-		writeJSONBytes(w, b)
+		return
 	}
+	b, err := jsonout.Marshal(rep)
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	writeJSONBytes(w, b)
 }
 
 // upload reads a capture from a multipart form (field "file", or the first
 // file) or from the raw body, within MaxUpload. It returns the file name
 // the report shows.
-func (s *Server) upload(w http.ResponseWriter, r *http.Request) ([]byte, string, *paramError, int) {
+func (s *Server) upload(w http.ResponseWriter, r *http.Request) ([]byte, string, *encap.ParamError, int) {
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload+64<<10)
-	tooBig := func() ([]byte, string, *paramError, int) {
+	tooBig := func() ([]byte, string, *encap.ParamError, int) {
 		return nil, "", perr("file", "capture larger than the %s limit", humanBytes(s.cfg.MaxUpload)), http.StatusRequestEntityTooLarge
 	}
 	if r.ContentLength > s.cfg.MaxUpload+64<<10 {
@@ -400,7 +320,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) ([]byte, string,
 		}
 		return b, err
 	}
-	bad := func(err error) ([]byte, string, *paramError, int) {
+	bad := func(err error) ([]byte, string, *encap.ParamError, int) {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) || errors.Is(err, errTooLarge) {
 			return tooBig()
@@ -446,22 +366,18 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) ([]byte, string,
 	return b, path.Base(name), nil, 0
 }
 
-var analyzeParams = []string{"flows", "max-flows", "name"}
+func bindAnalyze(b *query, flows *bool, maxFlows *int, name *string) {
+	b.bool("flows", flows)
+	b.int("max-flows", maxFlows)
+	b.str("name", name)
+}
 
 // analyze runs capture.Analyze as `mtukit analyze --json` does.
-func (s *Server) analyze(w http.ResponseWriter, r *http.Request) (*capture.Report, *paramError, int) {
-	q := r.URL.Query()
-	if pe := checkKnown(q, analyzeParams); pe != nil {
-		return nil, pe, http.StatusBadRequest
-	}
-	flows := false
-	if v, pe := single(q, "flows", "false"); pe != nil {
-		return nil, pe, http.StatusBadRequest
-	} else if flows, _ = strconv.ParseBool(v); v != "" && v != "false" && !flows {
-		return nil, perr("flows", "flows %q: want true or false", v), http.StatusBadRequest
-	}
-	maxFlows, pe := intParam(q, "max-flows", 50000)
-	if pe != nil {
+func (s *Server) analyze(w http.ResponseWriter, r *http.Request) (*capture.Report, *encap.ParamError, int) {
+	flows, maxFlows, name := false, 50000, ""
+	b := newQuery(r.URL.Query())
+	bindAnalyze(b, &flows, &maxFlows, &name)
+	if pe := b.done(); pe != nil {
 		return nil, pe, http.StatusBadRequest
 	}
 	if maxFlows < 1 {

@@ -54,7 +54,6 @@ func TestBrowser(t *testing.T) {
 	exe := chromium(t)
 	// The server as `mtukit serve` runs it, rate limits included.
 	cfg := web.DefaultConfig()
-	cfg.Run = testConfig().Run
 	srv := httptest.NewServer(web.New(cfg))
 	defer srv.Close()
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"embed"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -70,29 +69,22 @@ type formView struct {
 	RTT, Loss, Window, Rate, ICMP string
 }
 
+// formFrom reads the page's inputs, showing the domain packages' defaults
+// for those not given.
 func formFrom(q url.Values) formView {
+	t, sm := tput.DefaultRequest(), sim.DefaultRequest()
 	f := formView{Stack: q.Get("stack"), MTU: q.Get("mtu"), Family: q.Get("family"), TCP: q.Get("tcp-options"),
 		RTT: q.Get("rtt"), Loss: q.Get("loss"), Window: q.Get("window"), Rate: q.Get("rate"), ICMP: q.Get("icmp")}
-	if f.MTU == "" {
-		f.MTU = "1500"
-	}
-	if f.Family == "" {
-		f.Family = "ipv4"
-	}
-	if f.TCP == "" {
-		f.TCP = "ts"
-	}
-	if f.RTT == "" {
-		f.RTT = "50ms"
-	}
-	if f.Loss == "" {
-		f.Loss = "0"
-	}
-	if f.Rate == "" {
-		f.Rate = "1G"
-	}
-	if f.ICMP == "" {
-		f.ICMP = "0"
+	for _, d := range []struct {
+		v   *string
+		def string
+	}{
+		{&f.MTU, strconv.Itoa(t.LinkMTU)}, {&f.Family, t.Family.String()}, {&f.TCP, "ts"}, {&f.RTT, t.RTT.String()},
+		{&f.Loss, strconv.FormatFloat(t.Loss, 'g', -1, 64)}, {&f.Rate, t.Rate}, {&f.ICMP, strconv.FormatFloat(sm.ICMP, 'g', -1, 64)},
+	} {
+		if *d.v == "" {
+			*d.v = d.def
+		}
 	}
 	return f
 }
@@ -120,7 +112,6 @@ type pageView struct {
 	Calc      calcView
 	Tput      *tputView
 	Sim       *simView
-	HasTput   bool
 	MaxUpload string
 }
 
@@ -220,49 +211,27 @@ func (p *pageRenderer) builder(spec string) builderView {
 	return bv
 }
 
-// tputReport is the part of `mtukit tput --json` the page shows; the
-// numbers are the CLI's, decoded, never recomputed.
-type tputReport struct {
-	PathMTU  int           `json:"path_mtu"`
-	ClampMSS int           `json:"clamp_mss"`
-	Rows     []tput.Limits `json:"rows"`
-	Best     int           `json:"recommended_mss"`
-	BestRate tput.Rate     `json:"recommended_goodput"`
-	Reason   string        `json:"reason"`
-	BDP      int64         `json:"bdp_bytes"`
-	Window   int64         `json:"window"`
-	Model    string        `json:"loss_model"`
-}
-
 type tputView struct {
 	Err, Param string
-	R          *tputReport
+	R          *tput.Report
 	Binding    string
 	Chart      template.URL
 }
 
 func (s *Server) tputView(r *http.Request, f formView) *tputView {
-	if s.cfg.Run == nil {
-		return nil
-	}
 	if !s.acquire(r.Context()) {
 		return &tputView{Err: "server busy: too many calculations running, retry shortly"}
 	}
 	defer s.release()
-	b, pe, err := s.runJSON(r.Context(), "tput", f.tputQuery(), tputParams)
+	rep, pe, err := s.runTput(f.tputQuery())
 	if pe != nil {
 		return &tputView{Err: pe.Msg, Param: pe.Param}
 	}
 	if err != nil {
-		s.log.Printf("web: %v", err)
+		s.log.Printf("web: tput: %v", err)
 		return &tputView{Err: "internal error"}
 	}
-	var rep tputReport
-	if err := json.Unmarshal(b, &rep); err != nil {
-		s.log.Printf("web: tput JSON: %v", err)
-		return &tputView{Err: "internal error"}
-	}
-	v := &tputView{R: &rep}
+	v := &tputView{R: rep}
 	for _, row := range rep.Rows {
 		if row.MSS == rep.Best {
 			v.Binding = string(row.Binding)
@@ -290,7 +259,7 @@ func (s *Server) render(w http.ResponseWriter, name string, data any) {
 func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
 	f := formFrom(r.URL.Query())
 	v := pageView{Form: f, Presets: presets, Catalog: s.page.catalog, Builder: s.page.builder(f.Stack),
-		Calc: s.page.calc(f), HasTput: s.cfg.Run != nil, MaxUpload: humanBytes(s.cfg.MaxUpload)}
+		Calc: s.page.calc(f), MaxUpload: humanBytes(s.cfg.MaxUpload)}
 	v.Tput = s.tputView(r, f)
 	v.Sim = s.simView(r, f)
 	s.render(w, "page.tmpl", v)
@@ -312,29 +281,19 @@ func (s *Server) handleCalcFragment(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleTputFragment(w http.ResponseWriter, r *http.Request) {
 	f := formFrom(r.URL.Query())
-	s.render(w, "tput", pageView{Form: f, Tput: s.tputView(r, f), HasTput: s.cfg.Run != nil})
-}
-
-// simReport is the part of `mtukit sim --json` the page shows, decoded
-// into sim's own types.
-type simReport struct {
-	Results         []sim.Summary        `json:"results"`
-	Recommendations []sim.Recommendation `json:"recommendations"`
+	s.render(w, "tput", pageView{Form: f, Tput: s.tputView(r, f)})
 }
 
 type simView struct {
 	Err, Param string
 	PMTU, Max  int
-	R          *simReport
+	R          *sim.Report
 }
 
 // simView runs the sim comparison for the page's stack: the true path MTU
 // is calc's tunnel MTU, searched between 1200 (or less, when the tunnel
 // MTU is smaller) and the link MTU, with the page's RTT and loss.
 func (s *Server) simView(r *http.Request, f formView) *simView {
-	if s.cfg.Run == nil {
-		return nil
-	}
 	rep, pe := calcReport(f.calcQuery())
 	if pe != nil {
 		return &simView{Err: "fix the stack first: " + pe.Msg, Param: pe.Param}
@@ -352,29 +311,22 @@ func (s *Server) simView(r *http.Request, f formView) *simView {
 		return v
 	}
 	defer s.release()
-	b, pe, err := s.runJSON(r.Context(), "sim", q, simParams)
+	sr, pe, err := s.runSim(r.Context(), q)
 	switch {
 	case pe != nil:
 		v.Err, v.Param = pe.Msg, pe.Param
-		return v
 	case err != nil:
-		s.log.Printf("web: %v", err)
+		s.log.Printf("web: sim: %v", err)
 		v.Err = "the simulation failed"
-		return v
+	default:
+		v.R = sr
 	}
-	var sr simReport
-	if err := json.Unmarshal(b, &sr); err != nil {
-		s.log.Printf("web: sim JSON: %v", err)
-		v.Err = "internal error"
-		return v
-	}
-	v.R = &sr
 	return v
 }
 
 func (s *Server) handleSimFragment(w http.ResponseWriter, r *http.Request) {
 	f := formFrom(r.URL.Query())
-	s.render(w, "sim", pageView{Form: f, Sim: s.simView(r, f), HasTput: s.cfg.Run != nil})
+	s.render(w, "sim", pageView{Form: f, Sim: s.simView(r, f)})
 }
 
 type analyzeView struct {

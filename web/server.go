@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"log"
 	"net"
 	"net/http"
@@ -15,17 +14,8 @@ import (
 	"time"
 )
 
-// Runner runs one mtukit command in-process, as cli.Main does, and returns
-// its exit code. The API uses it for the commands whose reports the CLI
-// assembles (tput, sim), so their JSON is the CLI's by construction.
-type Runner func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int
-
 // Config tunes the handler and the server. Start from DefaultConfig.
 type Config struct {
-	// Run is the CLI; nil turns off the endpoints that need it (tput, sim).
-	// It must honour its context: heavy jobs are cancelled after
-	// HeavyTimeout.
-	Run Runner
 	// MaxUpload bounds a capture upload in bytes.
 	MaxUpload int64
 	// MaxHeavy bounds the tput, sim and analyze jobs running at once;
@@ -79,6 +69,8 @@ type Server struct {
 	page   *pageRenderer
 
 	calcCache calcCache
+	// heavyHook, when set (by tests), runs in each heavy API job's slot.
+	heavyHook func()
 
 	// uploads bounds the capture uploads held in memory at once, in all
 	// and per client (one each), so slow uploaders cannot pin memory or
@@ -120,21 +112,11 @@ func NewServer(addr string, cfg Config) *http.Server {
 }
 
 func (s *Server) routes() {
-	m := s.mux
-	m.HandleFunc("/{$}", s.only("GET", s.handlePage))
-	m.HandleFunc("/calc/fragment", s.only("GET", s.handleCalcFragment))
-	m.HandleFunc("/tput/fragment", s.only("GET", s.handleTputFragment))
-	m.HandleFunc("/analyze/fragment", s.only("POST", s.handleAnalyzeFragment))
-	m.HandleFunc("/static/{file}", s.only("GET", s.handleStatic))
-	m.HandleFunc("/healthz", s.only("GET", s.handleHealth))
-	m.HandleFunc("/api/v1/calc", s.only("GET", s.handleCalc))
-	m.HandleFunc("/api/v1/catalog", s.only("GET", s.handleCatalog))
-	m.HandleFunc("/api/v1/tput", s.only("GET", s.handleTput))
-	m.HandleFunc("/api/v1/sim", s.only("GET", s.handleSim))
-	m.HandleFunc("/sim/fragment", s.only("GET", s.handleSimFragment))
-	m.HandleFunc("/api/v1/analyze", s.only("POST", s.handleAnalyze))
-	m.HandleFunc("/api/v1/openapi.json", s.only("GET", s.handleOpenAPI))
-	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	for _, rt := range routes {
+		h := rt.Handle
+		s.mux.HandleFunc(rt.Pattern, s.only(rt.Method, func(w http.ResponseWriter, r *http.Request) { h(s, w, r) }))
+	}
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/") {
 			writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path, "")
 			return
@@ -184,15 +166,10 @@ func tooMany(w http.ResponseWriter, l *limiter) {
 	writeError(w, http.StatusTooManyRequests, "rate limit exceeded: slow down", "")
 }
 
-// isHeavy names the requests that run tput, sim or analyze: the page
-// itself (its first load runs tput and sim), their fragments and their API.
-func isHeavy(path string) bool {
-	switch path {
-	case "/", "/api/v1/tput", "/api/v1/sim", "/api/v1/analyze", "/tput/fragment", "/sim/fragment", "/analyze/fragment":
-		return true
-	}
-	return false
-}
+// isHeavy names the requests that run tput, sim or analyze (Heavy in the
+// routes table): the page itself (its first load runs tput and sim), their
+// fragments and their API.
+func isHeavy(path string) bool { return heavyPaths[path] }
 
 // only answers other methods with 405 (JSON under /api).
 func (s *Server) only(method string, h http.HandlerFunc) http.HandlerFunc {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mtukit/mtukit/capture"
+	"github.com/mtukit/mtukit/internal/jsonout"
 )
 
 // realPcap is a capture from the capture package's testdata.
@@ -79,7 +80,7 @@ func TestAnalyzeJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep.FlowTable, rep.FlowsOmitted = nil, 0
-	b, err := MarshalJSON(rep)
+	b, err := jsonout.Marshal(rep)
 	if err != nil {
 		t.Fatal(err)
 	}

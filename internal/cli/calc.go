@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -61,19 +60,8 @@ func runCalc(env *Env, o *calcOptions) error {
 	if opts.TCP, err = advise.ParseTCPOptions(o.tcpOpts); err != nil {
 		return usagef("--tcp-options: %v", err)
 	}
-	switch strings.ToLower(o.family) {
-	case "ipv4", "4", "inet":
-		opts.Family = encap.IPv4
-	case "ipv6", "6", "inet6":
-		opts.Family = encap.IPv6
-	default:
-		return usagef("--family %q: want ipv4 or ipv6", o.family)
-	}
-	if err := encap.CheckLinkMTU(o.mtu); err != nil {
-		return usagef("--mtu: %v", err)
-	}
-	if o.packet < 0 || o.packet > 65535 {
-		return usagef("--packet %d: want 1..65535", o.packet)
+	if opts.Family, err = encap.ParseFamily(o.family); err != nil {
+		return usagef("--family %v", err)
 	}
 	var vendors []string
 	if o.vendor != "" {
@@ -93,26 +81,12 @@ func runCalc(env *Env, o *calcOptions) error {
 	}
 	r, err := advise.Calc(opts)
 	if err != nil {
-		return stackError(err)
+		return asUsage(err)
 	}
 	if o.json {
 		return writeJSON(env.Stdout, r)
 	}
 	return r.WriteText(env.Stdout, vendors)
-}
-
-// stackError names the flag behind an error from the stack engine (shared
-// by every command that takes --stack and --mtu).
-func stackError(err error) error {
-	var se *encap.SpecError
-	var nr *encap.NoRoomError
-	switch {
-	case errors.As(err, &se):
-		return usagef("--stack: %v", err)
-	case errors.As(err, &nr):
-		return usagef("--stack: %v", err)
-	}
-	return asUsage(err)
 }
 
 func writeCatalog(env *Env, asJSON bool) error {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mtukit/mtukit/encap"
 	"github.com/mtukit/mtukit/internal/jsonout"
 )
 
@@ -101,13 +102,24 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	if err == nil {
 		return ExitOK
 	}
-	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	msg := strings.ReplaceAll(flagMessage(err), "\n", " ")
 	fmt.Fprintf(stderr, "mtukit: %s\n", msg)
 	var ue *UsageError
-	if errors.As(err, &ue) || isCobraUsage(err) {
+	var pe *encap.ParamError
+	if errors.As(err, &ue) || errors.As(err, &pe) || isCobraUsage(err) {
 		return ExitUsage
 	}
 	return ExitFailure
+}
+
+// flagMessage is err's text, with a domain package's ParamError naming
+// its parameter as the flag ("loss 2: ..." is "--loss 2: ...").
+func flagMessage(err error) string {
+	var pe *encap.ParamError
+	if errors.As(err, &pe) && err.Error() == pe.Msg && pe.Param != "" && strings.HasPrefix(pe.Msg, pe.Param) {
+		return "--" + pe.Msg
+	}
+	return err.Error()
 }
 
 // isCobraUsage recognises cobra's own argument errors, which it does not type.
@@ -124,14 +136,10 @@ func isCobraUsage(err error) bool {
 // writeJSON prints v as indented JSON followed by a newline: the one JSON
 // encoding every command and the web API share.
 func writeJSON(w io.Writer, v any) error {
-	b, err := MarshalJSON(v)
+	b, err := jsonout.Marshal(v)
 	if err != nil {
 		return err
 	}
 	_, err = w.Write(b)
 	return err
 }
-
-// MarshalJSON is the JSON form of a report as the CLI prints it (indented,
-// trailing newline); the web API uses it so both give identical bytes.
-func MarshalJSON(v any) ([]byte, error) { return jsonout.Marshal(v) }

@@ -65,7 +65,6 @@ func runServe(env *Env, o *serveOptions) error {
 	if err != nil {
 		return err
 	}
-	cfg.Run = Main
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return usagef("--listen: %v", err)

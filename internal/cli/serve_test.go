@@ -12,16 +12,18 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/mtukit/mtukit/web"
 )
 
 func apiHandler() http.Handler {
 	cfg := web.DefaultConfig()
-	cfg.Run = Main
 	cfg.Rate, cfg.HeavyRate = 0, 0
 	return web.New(cfg)
 }
@@ -207,5 +209,46 @@ func TestServeRuns(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("serve did not stop")
+	}
+}
+
+// The CLI's flags and the API's query parameters are the same names: each
+// command's flags (but the ones that only the CLI has) are what
+// openapi.json documents for its endpoint, which web's test holds to the
+// web's binders.
+func TestServeParamsMatchFlags(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "web", "assets", "openapi.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec struct {
+		Paths map[string]map[string]struct {
+			Parameters []struct{ Name, In string } `json:"parameters"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(b, &spec); err != nil {
+		t.Fatal(err)
+	}
+	cliOnly := map[string]bool{"json": true, "plot": true, "workers": true, "vendor": true, "list": true, "help": true}
+	root := NewRoot(&Env{})
+	for _, cmd := range []string{"calc", "tput", "sim"} {
+		c, _, err := root.Find([]string{cmd})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var flags, params []string
+		c.Flags().VisitAll(func(f *pflag.Flag) {
+			if !cliOnly[f.Name] {
+				flags = append(flags, f.Name)
+			}
+		})
+		for _, p := range spec.Paths["/api/v1/"+cmd]["get"].Parameters {
+			params = append(params, p.Name)
+		}
+		slices.Sort(flags)
+		slices.Sort(params)
+		if !slices.Equal(flags, params) {
+			t.Errorf("%s: flags %v, API parameters %v", cmd, flags, params)
+		}
 	}
 }

@@ -18,4 +18,8 @@
 // P95, in RTTs and ms), discovered MTU (mean and P5), P(sub-optimal),
 // P(overshoot), the seed article's goodput and latency formulas and their
 // corrections.
+//
+// Compare runs the comparison `mtukit sim` prints and GET /api/v1/sim
+// returns, from a typed Request (DefaultRequest holds the defaults); bad
+// input is an *encap.ParamError naming the parameter.
 package sim

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/mtukit/mtukit/encap"
 	"github.com/mtukit/mtukit/plpmtud"
 )
 
@@ -61,7 +62,7 @@ func (p Path) rtt() time.Duration {
 
 func prob(name string, v float64) error {
 	if !(v >= 0 && v <= 1) {
-		return fmt.Errorf("%s %g out of range [0, 1]", name, v)
+		return encap.Paramf(name, "%s %g out of range [0, 1]", name, v)
 	}
 	return nil
 }
@@ -73,19 +74,22 @@ func (p Path) validate() error {
 		}
 	}
 	if p.Loss >= 1 {
-		return errors.New("loss 1 loses every probe: nothing to search")
+		return encap.Paramf("loss", "loss 1 loses every probe: nothing to search")
 	}
-	if p.RTT < 0 || p.PTO < 0 {
-		return errors.New("rtt and pto must not be negative")
+	if p.RTT < 0 {
+		return encap.Paramf("rtt", "rtt %v must not be negative", p.RTT)
+	}
+	if p.PTO < 0 {
+		return encap.Paramf("pto", "pto %v must not be negative", p.PTO)
 	}
 	if p.ChangeAfter < 0 || p.ChangeAfter > maxField {
-		return fmt.Errorf("change-after %d out of range [0, %d]", p.ChangeAfter, maxField)
+		return encap.Paramf("change-after", "change-after %d out of range [0, %d]", p.ChangeAfter, maxField)
 	}
 	if p.ChangeAfter > 0 && (p.ChangeTo < plpmtud.MinSize || p.ChangeTo > plpmtud.MaxSize) {
-		return fmt.Errorf("change-to %d out of range [%d, %d]", p.ChangeTo, plpmtud.MinSize, plpmtud.MaxSize)
+		return encap.Paramf("change-to", "change-to %d out of range [%d, %d]", p.ChangeTo, plpmtud.MinSize, plpmtud.MaxSize)
 	}
 	if p.Forge > 0 && (p.ForgeMTU < 0 || p.ForgeMTU > plpmtud.MaxSize) {
-		return fmt.Errorf("forge-mtu %d out of range [0, %d]", p.ForgeMTU, plpmtud.MaxSize)
+		return encap.Paramf("forge-mtu", "forge-mtu %d out of range [0, %d]", p.ForgeMTU, plpmtud.MaxSize)
 	}
 	return nil
 }

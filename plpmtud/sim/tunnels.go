@@ -2,7 +2,6 @@ package sim
 
 import (
 	"fmt"
-	"sort"
 
 	"github.com/mtukit/mtukit/encap"
 )
@@ -60,34 +59,16 @@ func TunnelDist(name string) (Dist, error) {
 	return nil, fmt.Errorf("unknown tunnel %q (known: %v)", name, TunnelNames())
 }
 
-// Dist is the family's path MTU distribution.
+// Dist is the family's path MTU distribution, for IPv4 on the link itself
+// (encap.TunnelFamily.Variants, as package tput's).
 func (t Tunnel) Dist() (Dist, error) {
+	vs, err := encap.TunnelFamily{Name: t.Name, Specs: t.Stacks}.Variants(t.LinkMTU, nil, encap.IPv4)
+	if err != nil {
+		return nil, err
+	}
 	var d Dist
-	for _, spec := range t.Stacks {
-		st, err := encap.Parse(spec)
-		if err != nil {
-			return nil, fmt.Errorf("tunnel %s: %w", t.Name, err)
-		}
-		m, err := st.TunnelMTU(t.LinkMTU)
-		if err != nil {
-			return nil, fmt.Errorf("tunnel %s: %s: %w", t.Name, spec, err)
-		}
-		d = append(d, Point{m, 1})
+	for _, v := range vs {
+		d = append(d, Point{v.PathMTU, 1})
 	}
 	return d.normalize()
-}
-
-// TunnelStacks maps each tunnel MTU of a family to the stacks that give it,
-// for reports.
-func (t Tunnel) TunnelStacks() map[int][]string {
-	out := map[int][]string{}
-	for _, spec := range t.Stacks {
-		if m, err := encap.MustParse(spec).TunnelMTU(t.LinkMTU); err == nil {
-			out[m] = append(out[m], spec)
-		}
-	}
-	for _, v := range out {
-		sort.Strings(v)
-	}
-	return out
 }
