@@ -63,6 +63,7 @@ func init() {
 		name:    "pppoe",
 		summary: "PPPoE session header 6 + PPP protocol 2: MTU 1492 on Ethernet (RFC 4638 baby jumbo: use --mtu 1508)",
 		rfc:     "RFC 2516",
+		traits:  PPPSession,
 		build: func(args) (Layer, error) {
 			return Layer{Kind: KindLink, Head: []Part{{Name: "PPPoE header", Bytes: 6}, {Name: "PPP protocol", Bytes: 2}}}, nil
 		},
