@@ -452,8 +452,8 @@ func TestTCPOptions(t *testing.T) {
 		{"ts,sack=4", 0, true}, {"md5", 20, false}, {"ao=12", 16, false}, {"sack", 0, true}, {"bogus", 0, true},
 	} {
 		o, err := ParseTCPOptions(tc.in)
-		if (err != nil) != tc.err || (!tc.err && o.Bytes() != tc.bytes) {
-			t.Errorf("%q: %v bytes %d err %v", tc.in, o, o.Bytes(), err)
+		if n := optionBytes(o); (err != nil) != tc.err || (!tc.err && n != tc.bytes) {
+			t.Errorf("%q: %+v bytes %d err %v", tc.in, o, n, err)
 		}
 	}
 }

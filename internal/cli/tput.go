@@ -281,7 +281,7 @@ func tputParams(o *tputOptions, cmd *cobra.Command) (*tput.Params, *TputReport, 
 	if err != nil {
 		return nil, nil, usagef("--tcp-options: %v", err)
 	}
-	p.Options = opts.Bytes()
+	p.Options, _ = opts.Bytes() // ParseTCPOptions checked that they fit
 	if o.rtt <= 0 {
 		return nil, nil, usagef("--rtt %v: the round-trip time must be positive", o.rtt)
 	}
