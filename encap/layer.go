@@ -56,9 +56,15 @@ const (
 	// PPPSession: a PPP session over the link (PPPoE), which routers
 	// configure as a dialer interface (Cisco Dialer, Junos pp0).
 	PPPSession
+	// CarriesEthernet: the tunnel carries Ethernet frames, and its head
+	// already counts the inner Ethernet header (gretap, NVGRE, EoIP, VXLAN,
+	// GENEVE, vxlan-gpe(eth), l2tpv3(eth), openvpn(tap)); Ethernet framing
+	// inside any other tunnel is a stack no device builds. Derived: an
+	// "inner Ethernet" head part in a layer that is not link framing.
+	CarriesEthernet
 )
 
-var traitNames = [...]string{"own-outer-ip", "interface", "protects", "gre-tunnel", "ppp-session"}
+var traitNames = [...]string{"own-outer-ip", "interface", "protects", "gre-tunnel", "ppp-session", "carries-ethernet"}
 
 // String lists the traits, e.g. "own-outer-ip,interface,gre-tunnel".
 func (t Traits) String() string {
@@ -82,6 +88,9 @@ func (l *Layer) derivedTraits() Traits {
 	}
 	if l.Kind != KindIP && slices.ContainsFunc(l.Head, isIPHeader) {
 		t |= OwnOuterIP
+	}
+	if l.Kind != KindLink && slices.ContainsFunc(l.Head, func(p Part) bool { return p.Name == innerEthernet }) {
+		t |= CarriesEthernet
 	}
 	return t
 }

@@ -22,8 +22,11 @@ func famOf(a args) Family {
 
 var udpPart = Part{Name: "UDP", Bytes: 8}
 
+// innerEthernet names the Ethernet header a layer carries inside it.
+const innerEthernet = "inner Ethernet"
+
 func ethPart(vlan bool) []Part {
-	ps := []Part{{Name: "inner Ethernet", Bytes: 14}}
+	ps := []Part{{Name: innerEthernet, Bytes: 14}}
 	if vlan {
 		ps = append(ps, Part{Name: "inner 802.1Q tag", Bytes: 4})
 	}

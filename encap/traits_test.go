@@ -6,8 +6,9 @@ import "testing"
 // the test fails for a catalog name it does not list.
 func TestTraits(t *testing.T) {
 	const tun = Interface | OwnOuterIP
+	const l2 = tun | CarriesEthernet
 	want := map[string]Traits{
-		"eth":            0,
+		"eth":            0, // link framing: its header is the link's own
 		"dot1q":          0,
 		"qinq":           0,
 		"pppoe":          PPPSession,
@@ -23,13 +24,16 @@ func TestTraits(t *testing.T) {
 		"gre":            tun | GRETunnel,
 		"gre(ipv6,key)":  tun | GRETunnel,
 		"ip6gre":         tun | GRETunnel,
-		"gretap":         tun | GRETunnel,
-		"ip6gretap":      tun | GRETunnel,
-		"nvgre":          tun, // GRE framing, not a GRE tunnel interface
-		"eoip":           tun,
-		"vxlan":          tun,
+		"gretap":         tun | GRETunnel | CarriesEthernet,
+		"ip6gretap":      tun | GRETunnel | CarriesEthernet,
+		"nvgre":          l2, // GRE framing, not a GRE tunnel interface
+		"eoip":           l2,
+		"vxlan":          l2,
 		"vxlan-gpe":      tun,
-		"geneve":         tun,
+		"vxlan-gpe(eth)": l2,
+		"l2tpv3(eth)":    l2,
+		"openvpn(tap)":   l2 | Protects,
+		"geneve":         l2,
 		"gtpu":           tun,
 		"lisp":           tun,
 		"l2tpv2":         tun,
