@@ -248,7 +248,7 @@ func TestVendorConfigs(t *testing.T) {
 			t.Errorf("no configuration for %s", v)
 		}
 	}
-	for vendor, want := range map[string][]string{
+	want := map[string][]string{
 		"linux-iptables": {"ip link set dev vti0 mtu 1446", "--set-mss 1406", "--mss 1407:65535", "ip6tables", "--set-mss 1386"},
 		"linux-nftables": {"maxseg size > 1406 tcp option maxseg size set 1406", "maxseg size set 1386"},
 		"cisco-ios":      {"ip mtu 1446", "ip tcp adjust-mss 1406", "ipv6 tcp adjust-mss 1386"},
@@ -257,7 +257,13 @@ func TestVendorConfigs(t *testing.T) {
 		"palo-alto":      {"ipv4-mss-adjustment 94", "ipv6-mss-adjustment 114"}, // 1500-1406, 1500-1386
 		"mikrotik":       {"tcp-mss=1407-65535", "new-mss=1406", "new-mss=1386"},
 		"vyos":           {"set interfaces vti vti0 mtu 1446", "ip adjust-mss 1406", "ipv6 adjust-mss 1386"},
-	} {
+	}
+	for _, v := range Vendors {
+		if len(want[v]) == 0 {
+			t.Errorf("vendor %s has no expected lines here: a new vendor adds its row", v)
+		}
+	}
+	for vendor, want := range want {
 		for _, w := range want {
 			if !strings.Contains(text[vendor], w) {
 				t.Errorf("%s: missing %q in\n%s", vendor, w, text[vendor])
@@ -299,6 +305,11 @@ func TestVendorLines(t *testing.T) {
 		{"VyOS: in range", "gre", "vyos", 1500, []string{"ip adjust-mss 1436", "ipv6 adjust-mss 1416"}, nil},
 		{"VyOS: no GTP-U interface, said so", "gtpu", "vyos", 1500, []string{"set interfaces tunnel tun0 mtu 1464"}, nil},
 		{"VyOS: a VLAN tag is no tunnel", "dot1q(capped)", "vyos", 1500, []string{"set interfaces ethernet eth0 mtu 1496", "ip adjust-mss 1456"}, []string{"tunnel"}},
+		{"SRX: gretap over IPsec is GRE over IPsec too", "esp/gretap", "juniper-srx", 1500,
+			[]string{"set interfaces gr-0/0/0 unit 0 family inet mtu 1408", "tcp-mss gre-in mss 1368", "tcp-mss ipsec-vpn mss 1368"}, []string{"st0"}},
+		{"SRX: NVGRE is no gr- tunnel", "nvgre", "juniper-srx", 1500,
+			[]string{"set interfaces ip-0/0/0 unit 0 family inet mtu 1458", "tcp-mss all-tcp mss 1418"}, []string{"gre-in", "gr-0/0/0"}},
+		{"SRX: PPPoE alone is pp0", "pppoe", "juniper-srx", 1500, []string{"set interfaces pp0 unit 0 family inet mtu 1492", "all-tcp mss 1452"}, nil},
 		{"SRX: plain route-based IPsec", "esp", "juniper-srx", 1500, []string{"st0 unit 0 family inet mtu 1446", "ipsec-vpn mss 1406"}, []string{"gre-in"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -441,8 +452,8 @@ func TestTCPOptions(t *testing.T) {
 		{"ts,sack=4", 0, true}, {"md5", 20, false}, {"ao=12", 16, false}, {"sack", 0, true}, {"bogus", 0, true},
 	} {
 		o, err := ParseTCPOptions(tc.in)
-		if (err != nil) != tc.err || (!tc.err && o.Bytes() != tc.bytes) {
-			t.Errorf("%q: %v bytes %d err %v", tc.in, o, o.Bytes(), err)
+		if n := optionBytes(o); (err != nil) != tc.err || (!tc.err && n != tc.bytes) {
+			t.Errorf("%q: %+v bytes %d err %v", tc.in, o, n, err)
 		}
 	}
 }
@@ -452,6 +463,16 @@ func BenchmarkCalc(b *testing.B) {
 	for b.Loop() {
 		if _, err := Calc(Options{Stack: "pppoe/esp(aes-gcm-16)/gre"}); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// Every layer VyOS has an interface for is a catalog layer: a renamed layer
+// must not silently fall back to "interfaces tunnel".
+func TestVyOSInterfaceLayers(t *testing.T) {
+	for layer := range vyosIfs {
+		if _, err := encap.Parse(layer); err != nil {
+			t.Errorf("vyosIfs names %q: %v", layer, err)
 		}
 	}
 }

@@ -63,8 +63,8 @@ func blueprint(st *encap.Stack, t int, opts Options) (Blueprint, error) {
 	seg := []region{
 		{f.HeaderLen(), ip, "ip"},
 		{mss.TCPHeaderLen, "TCP header", "tcp"},
-		{opts.TCP.Bytes(), "TCP options (" + opts.TCP.String() + ")", "options"},
-		{t - f.HeaderLen() - mss.TCPHeaderLen - opts.TCP.Bytes(), "TCP payload", "payload"},
+		{optionBytes(opts.TCP), "TCP options (" + optionsText(opts.TCP) + ")", "options"},
+		{t - f.HeaderLen() - mss.TCPHeaderLen - optionBytes(opts.TCP), "TCP payload", "payload"},
 	}
 	inTrailer := false
 	for _, x := range fields {

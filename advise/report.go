@@ -9,10 +9,10 @@ import (
 
 // Options are the inputs of a calculation.
 type Options struct {
-	Stack     string     // stack spec, wire inwards; "" is a plain link
-	LinkMTU   int        // IP MTU of the link; 0 means 1500
-	Packet    int        // if > 0, also break down an inner packet of this size
-	TCP       TCPOptions // options the sender puts on each segment
+	Stack     string             // stack spec, wire inwards; "" is a plain link
+	LinkMTU   int                // IP MTU of the link; 0 means 1500
+	Packet    int                // if > 0, also break down an inner packet of this size
+	TCP       mss.SegmentOptions // options the sender puts on each segment
 	Family    encap.Family
 	Interface string // tunnel interface name for the configuration lines; "" means tun0
 	Physical  string // physical interface name; "" means eth0
@@ -148,8 +148,8 @@ func Calc(opts Options) (*Report, error) {
 	if t >= 1280 {
 		r.MSS.IPv6 = mss.ForMTU(t, encap.IPv6)
 	}
-	ob := opts.TCP.Bytes()
-	r.Payload = Payload{Options: opts.TCP.String(), OptionBytes: ob,
+	ob := optionBytes(opts.TCP)
+	r.Payload = Payload{Options: optionsText(opts.TCP), OptionBytes: ob,
 		IPv4: max(r.MSS.IPv4-ob, 0), IPv4Timestamps: max(r.MSS.IPv4-12, 0)}
 	if r.MSS.IPv6 > 0 {
 		r.Payload.IPv6, r.Payload.IPv6Timestamps = max(r.MSS.IPv6-ob, 0), r.MSS.IPv6-12
@@ -210,7 +210,7 @@ func status(t, link int) (string, string) {
 func efficiency(st *encap.Stack, t int, opts Options) Efficiency {
 	f := segmentFamily(st, t, opts)
 	wire, _ := st.WireSize(t, opts.LinkMTU)
-	hdr := f.HeaderLen() + mss.TCPHeaderLen + opts.TCP.Bytes()
+	hdr := f.HeaderLen() + mss.TCPHeaderLen + optionBytes(opts.TCP)
 	pay := max(t-hdr, 0)
 	e := Efficiency{Family: f.String(), WireBytes: wire, PayloadBytes: pay, HeaderBytes: t - pay, EncapBytes: wire - t}
 	e.Payload = round4(float64(e.PayloadBytes) / float64(wire))

@@ -8,18 +8,17 @@ import (
 	"github.com/mtukit/mtukit/mss"
 )
 
-// TCPOptions are the options a sender puts on every data segment; each one
-// costs payload (RFC 9293 §3.7.1). The sizes are mss.SegmentOptions'.
-type TCPOptions struct{ mss.SegmentOptions }
-
-// Bytes is the option space on each segment. Options built by
-// ParseTCPOptions always fit in the 40-byte option space.
-func (o TCPOptions) Bytes() int {
-	n, _ := o.SegmentOptions.Bytes()
+// optionBytes is the option space the options take on each segment; each
+// one costs payload (RFC 9293 §3.7.1). Options from ParseTCPOptions always
+// fit in the 40-byte option space.
+func optionBytes(o mss.SegmentOptions) int {
+	n, _ := o.Bytes()
 	return n
 }
 
-func (o TCPOptions) String() string {
+// optionsText spells the options as ParseTCPOptions reads them, e.g.
+// "ts,sack=1".
+func optionsText(o mss.SegmentOptions) string {
 	var p []string
 	if o.Timestamps {
 		p = append(p, "ts")
@@ -38,8 +37,8 @@ func (o TCPOptions) String() string {
 
 // ParseTCPOptions reads "ts,sack=3,md5,ao=12" ("" or "none": no options).
 // The TCP header holds at most 40 bytes of options.
-func ParseTCPOptions(s string) (TCPOptions, error) {
-	var o TCPOptions
+func ParseTCPOptions(s string) (mss.SegmentOptions, error) {
+	var o mss.SegmentOptions
 	if strings.TrimSpace(s) == "" || s == "none" {
 		return o, nil
 	}
@@ -72,8 +71,8 @@ func ParseTCPOptions(s string) (TCPOptions, error) {
 			return o, err
 		}
 	}
-	if n, err := o.SegmentOptions.Bytes(); err != nil {
-		return o, fmt.Errorf("tcp options %s need %d bytes; the TCP header holds 40", o, n)
+	if n, err := o.Bytes(); err != nil {
+		return o, fmt.Errorf("tcp options %s need %d bytes; the TCP header holds 40", optionsText(o), n)
 	}
 	return o, nil
 }

@@ -15,153 +15,180 @@ type VendorConfig struct {
 	Note   string   `json:"note,omitempty"`
 }
 
-// Vendor keys, in the order they are shown.
-var Vendors = []string{"linux-iptables", "linux-nftables", "cisco-ios", "cisco-asa", "juniper-srx", "palo-alto", "mikrotik", "vyos"}
+// vendor is one platform calc writes configuration for. Adding a platform
+// is one row in vendors and one case in TestVendorLines.
+type vendor struct {
+	key, title string
+	render     func(c clampInput) (lines []string, note string)
+}
+
+// vendors, in the order they are shown.
+var vendors = []vendor{
+	{"linux-iptables", "Linux (iproute2 + iptables)", linuxIptables},
+	{"linux-nftables", "Linux (nftables)", linuxNftables},
+	{"cisco-ios", "Cisco IOS / IOS-XE", ciscoIOS},
+	{"cisco-asa", "Cisco ASA", ciscoASA},
+	{"juniper-srx", "Juniper SRX (Junos)", juniperSRX},
+	{"palo-alto", "Palo Alto Networks (PAN-OS)", paloAlto},
+	{"mikrotik", "MikroTik RouterOS", mikrotik},
+	{"vyos", "VyOS", vyos},
+}
+
+// Vendors are the vendor keys, in the order they are shown.
+var Vendors = func() []string {
+	keys := make([]string, len(vendors))
+	for i, v := range vendors {
+		keys[i] = v.key
+	}
+	return keys
+}()
+
+// clampInput is what every vendor renders from: the numbers of the report
+// and the interface names of the options.
+type clampInput struct {
+	st     *encap.Stack
+	link   int // link MTU
+	tunnel int // tunnel MTU
+	m4, m6 int // MSS per family; m6 is 0 below 1280
+	v6     bool
+	ifn    string // tunnel interface name
+	phys   string // physical interface name
+}
+
+// noV6 is the note's tail when no IPv6 lines are printed.
+func (c clampInput) noV6() string {
+	if c.v6 {
+		return ""
+	}
+	return " No IPv6 lines: the tunnel MTU is below 1280."
+}
 
 func vendorConfigs(st *encap.Stack, r *Report, opts Options) []VendorConfig {
-	t, m4, m6 := r.TunnelMTU, r.MSS.IPv4, r.MSS.IPv6
-	ifn, phys := opts.Interface, opts.Physical
-	v6 := m6 > 0
-	var out []VendorConfig
-	add := func(vendor, title, note string, lines ...string) {
-		out = append(out, VendorConfig{Vendor: vendor, Title: title, Lines: lines, Note: note})
+	c := clampInput{st: st, link: r.LinkMTU, tunnel: r.TunnelMTU, m4: r.MSS.IPv4, m6: r.MSS.IPv6,
+		v6: r.MSS.IPv6 > 0, ifn: opts.Interface, phys: opts.Physical}
+	out := make([]VendorConfig, 0, len(vendors))
+	for _, v := range vendors {
+		lines, note := v.render(c)
+		out = append(out, VendorConfig{Vendor: v.key, Title: v.title, Lines: lines, Note: note})
 	}
-	noV6 := ""
-	if !v6 {
-		noV6 = " No IPv6 lines: the tunnel MTU is below 1280."
-	}
+	return out
+}
 
-	// Linux: both directions, because the SYN-ACK coming back through the
-	// tunnel tells the local host what the far side can take.
-	ipt := []string{fmt.Sprintf("ip link set dev %s mtu %d", ifn, t)}
+// linuxIptables clamps both directions, because the SYN-ACK coming back
+// through the tunnel tells the local host what the far side can take.
+func linuxIptables(c clampInput) ([]string, string) {
+	lines := []string{fmt.Sprintf("ip link set dev %s mtu %d", c.ifn, c.tunnel)}
 	for _, dir := range []string{"-o", "-i"} {
-		ipt = append(ipt, fmt.Sprintf("iptables -t mangle -A FORWARD %s %s -p tcp --tcp-flags SYN,RST SYN -m tcpmss --mss %d:65535 -j TCPMSS --set-mss %d", dir, ifn, m4+1, m4))
+		lines = append(lines, fmt.Sprintf("iptables -t mangle -A FORWARD %s %s -p tcp --tcp-flags SYN,RST SYN -m tcpmss --mss %d:65535 -j TCPMSS --set-mss %d", dir, c.ifn, c.m4+1, c.m4))
 	}
-	if v6 {
+	if c.v6 {
 		for _, dir := range []string{"-o", "-i"} {
-			ipt = append(ipt, fmt.Sprintf("ip6tables -t mangle -A FORWARD %s %s -p tcp --tcp-flags SYN,RST SYN -m tcpmss --mss %d:65535 -j TCPMSS --set-mss %d", dir, ifn, m6+1, m6))
+			lines = append(lines, fmt.Sprintf("ip6tables -t mangle -A FORWARD %s %s -p tcp --tcp-flags SYN,RST SYN -m tcpmss --mss %d:65535 -j TCPMSS --set-mss %d", dir, c.ifn, c.m6+1, c.m6))
 		}
 	}
-	add("linux-iptables", "Linux (iproute2 + iptables)", "TCPMSS never raises an MSS (Linux 2.6.25+); the tcpmss match keeps the rule off SYNs without an MSS option, into which TCPMSS would insert one. --clamp-mss-to-pmtu derives the value from the route MTU (MTU-40 / MTU-60) once the interface MTU is right."+noV6, ipt...)
+	return lines, "TCPMSS never raises an MSS (Linux 2.6.25+); the tcpmss match keeps the rule off SYNs without an MSS option, into which TCPMSS would insert one. --clamp-mss-to-pmtu derives the value from the route MTU (MTU-40 / MTU-60) once the interface MTU is right." + c.noV6()
+}
 
-	nft := []string{
-		fmt.Sprintf("ip link set dev %s mtu %d", ifn, t),
+func linuxNftables(c clampInput) ([]string, string) {
+	lines := []string{
+		fmt.Sprintf("ip link set dev %s mtu %d", c.ifn, c.tunnel),
 		"nft -f - <<'EOF'",
 		"table inet mtukit_clamp {",
 		"  chain forward {",
 		"    type filter hook forward priority mangle; policy accept;",
 	}
 	for _, dir := range []string{"oifname", "iifname"} {
-		nft = append(nft, fmt.Sprintf("    %s %q meta nfproto ipv4 tcp flags & (syn|rst) == syn tcp option maxseg size > %d tcp option maxseg size set %d", dir, ifn, m4, m4))
-		if v6 {
-			nft = append(nft, fmt.Sprintf("    %s %q meta nfproto ipv6 tcp flags & (syn|rst) == syn tcp option maxseg size > %d tcp option maxseg size set %d", dir, ifn, m6, m6))
+		lines = append(lines, fmt.Sprintf("    %s %q meta nfproto ipv4 tcp flags & (syn|rst) == syn tcp option maxseg size > %d tcp option maxseg size set %d", dir, c.ifn, c.m4, c.m4))
+		if c.v6 {
+			lines = append(lines, fmt.Sprintf("    %s %q meta nfproto ipv6 tcp flags & (syn|rst) == syn tcp option maxseg size > %d tcp option maxseg size set %d", dir, c.ifn, c.m6, c.m6))
 		}
 	}
-	nft = append(nft, "  }", "}", "EOF")
-	add("linux-nftables", "Linux (nftables)", "'tcp option maxseg size set rt mtu' clamps to the route MTU instead."+noV6, nft...)
-
-	// IOS and IOS-XE accept ip tcp adjust-mss 500..1460 and ipv6 tcp
-	// adjust-mss 40..1440; a value outside is rejected, so it is not printed.
-	ios := []string{"interface " + ciscoIf(st), fmt.Sprintf(" ip mtu %d", t)}
-	iosNote := "adjust-mss applies to SYNs in both directions through the interface."
-	if m4 >= iosMSS4Min && m4 <= iosMSS4Max {
-		ios = append(ios, fmt.Sprintf(" ip tcp adjust-mss %d", m4))
-	} else {
-		iosNote += fmt.Sprintf(" No ip tcp adjust-mss line: IOS accepts %d-%d and the MSS here is %d", iosMSS4Min, iosMSS4Max, m4)
-		if m4 > iosMSS4Max {
-			iosNote += " (hosts on 1500-byte links advertise 1460, which fits; hosts with larger MTUs depend on PMTUD)."
-		} else {
-			iosNote += ": give the link a larger MTU."
-		}
-	}
-	if v6 {
-		ios = append(ios, fmt.Sprintf(" ipv6 mtu %d", t))
-		if m6 >= iosMSS6Min && m6 <= iosMSS6Max {
-			ios = append(ios, fmt.Sprintf(" ipv6 tcp adjust-mss %d", m6))
-		} else {
-			iosNote += fmt.Sprintf(" No ipv6 tcp adjust-mss line: IOS accepts %d-%d and the IPv6 MSS here is %d.", iosMSS6Min, iosMSS6Max, m6)
-		}
-	}
-	add("cisco-ios", "Cisco IOS / IOS-XE", iosNote+noV6, ios...)
-
-	add("cisco-asa", "Cisco ASA", "ASA clamps globally; the MTU is per interface (here the outside one).",
-		fmt.Sprintf("mtu outside %d", r.LinkMTU), fmt.Sprintf("sysopt connection tcpmss %d", m4))
-
-	// The tunnel MTU belongs on the interface of the innermost layer: with
-	// GRE over IPsec that is gr-0/0/0, and st0 carries the bigger GRE
-	// packets.
-	jif := juniperIf(st)
-	srx := []string{fmt.Sprintf("set interfaces %s unit 0 family inet mtu %d", jif, t)}
-	if v6 {
-		srx = append(srx, fmt.Sprintf("set interfaces %s unit 0 family inet6 mtu %d", jif, t))
-	}
-	greNames := []string{"gre", "ip6gre", "gretap", "ip6gretap"}
-	switch {
-	case greOverIPsec(st):
-		// Junos: TCP MSS may not be applied to GRE over IPsec unless gre-in
-		// and gre-out are set as well as ipsec-vpn.
-		srx = append(srx, fmt.Sprintf("set security flow tcp-mss gre-in mss %d", m4), fmt.Sprintf("set security flow tcp-mss gre-out mss %d", m4),
-			fmt.Sprintf("set security flow tcp-mss ipsec-vpn mss %d", m4))
-	case hasKind(st, encap.KindIPsec):
-		srx = append(srx, fmt.Sprintf("set security flow tcp-mss ipsec-vpn mss %d", m4))
-	case hasName(st, greNames...):
-		srx = append(srx, fmt.Sprintf("set security flow tcp-mss gre-in mss %d", m4), fmt.Sprintf("set security flow tcp-mss gre-out mss %d", m4))
-	default:
-		srx = append(srx, fmt.Sprintf("set security flow tcp-mss all-tcp mss %d", m4))
-	}
-	srxNote := "SRX's tcp-mss is one absolute MSS per traffic type, not per family"
-	if v6 {
-		srxNote += fmt.Sprintf(": %d is the IPv4 value; if IPv6 TCP crosses the same tunnel, use %d, which fits both.", m4, m6)
-	} else {
-		srxNote += "."
-	}
-	add("juniper-srx", "Juniper SRX (Junos)", srxNote, srx...)
-
-	// Palo Alto configures an adjustment, subtracted from the MTU of the
-	// interface it is set on (here the physical one, MTU = link MTU).
-	adj4, adj6 := r.LinkMTU-m4, r.LinkMTU-m6
-	pa := []string{fmt.Sprintf("set network interface tunnel units tunnel.1 mtu %d", t),
-		fmt.Sprintf("set network interface ethernet %s layer3 adjust-tcp-mss enable yes", paIf(phys)),
-		fmt.Sprintf("set network interface ethernet %s layer3 adjust-tcp-mss ipv4-mss-adjustment %d", paIf(phys), adj4)}
-	paNote := fmt.Sprintf("PAN-OS takes an adjustment, not an MSS: MSS = interface MTU (%d) - adjustment, so %d gives %d.", r.LinkMTU, adj4, m4)
-	if v6 {
-		pa = append(pa, fmt.Sprintf("set network interface ethernet %s layer3 adjust-tcp-mss ipv6-mss-adjustment %d", paIf(phys), adj6))
-	}
-	if adj4 < 40 || adj4 > 300 || (v6 && (adj6 < 60 || adj6 > 300)) {
-		paNote += " The adjustment is outside PAN-OS's range (40-300 IPv4, 60-300 IPv6): set the physical interface MTU so that it fits."
-	}
-	add("palo-alto", "Palo Alto Networks (PAN-OS)", paNote, pa...)
-
-	mt := []string{fmt.Sprintf("/interface set [find name=%s] mtu=%d", ifn, t)}
-	for _, dir := range []string{"out-interface", "in-interface"} {
-		mt = append(mt, fmt.Sprintf("/ip firewall mangle add chain=forward protocol=tcp tcp-flags=syn tcp-mss=%d-65535 %s=%s action=change-mss new-mss=%d passthrough=yes", m4+1, dir, ifn, m4))
-		if v6 {
-			mt = append(mt, fmt.Sprintf("/ipv6 firewall mangle add chain=forward protocol=tcp tcp-flags=syn tcp-mss=%d-65535 %s=%s action=change-mss new-mss=%d passthrough=yes", m6+1, dir, ifn, m6))
-		}
-	}
-	add("mikrotik", "MikroTik RouterOS", "The tcp-mss range match makes the rule only lower the MSS; without it RouterOS would raise small ones.", mt...)
-
-	// VyOS validates adjust-mss (ip and ipv6) as 536-65535 and, where
-	// adjust-mss-direction exists, clamps outbound SYNs by default.
-	vt, vn := vyosIf(st, ifn)
-	vy := []string{fmt.Sprintf("set interfaces %s %s mtu %d", vt, vn, t)}
-	vyNote := "adjust-mss also accepts 'clamp-mss-to-pmtu'. It rewrites SYNs leaving the interface (adjust-mss-direction defaults to outbound): clamp the far end too, or set adjust-mss-direction both where your VyOS has it."
-	if m4 >= vyosMSSMin {
-		vy = append(vy, fmt.Sprintf("set interfaces %s %s ip adjust-mss %d", vt, vn, m4))
-	} else {
-		vyNote += fmt.Sprintf(" No ip adjust-mss line: VyOS accepts %d-65535 and the MSS here is %d.", vyosMSSMin, m4)
-	}
-	if v6 && m6 >= vyosMSSMin {
-		vy = append(vy, fmt.Sprintf("set interfaces %s %s ipv6 adjust-mss %d", vt, vn, m6))
-	}
-	if l := innermostTunnel(st); l != nil && vt == "tunnel" && !vyosTunnel[l.Name] {
-		vyNote += fmt.Sprintf(" VyOS has no %s interface: put these values on the interface that carries it.", l.Name)
-	}
-	add("vyos", "VyOS", vyNote+noV6, vy...)
-	return out
+	lines = append(lines, "  }", "}", "EOF")
+	return lines, "'tcp option maxseg size set rt mtu' clamps to the route MTU instead." + c.noV6()
 }
 
-// greOverIPsec reports a GRE layer carried inside an IPsec layer (wire
+// Cisco IOS / IOS-XE accepted ranges (interface configuration): a value
+// outside is rejected, so it is not printed.
+const (
+	iosMSS4Min, iosMSS4Max = 500, 1460
+	iosMSS6Min, iosMSS6Max = 40, 1440
+)
+
+func ciscoIOS(c clampInput) ([]string, string) {
+	m4, m6 := c.m4, c.m6
+	lines := []string{"interface " + ciscoIf(c.st), fmt.Sprintf(" ip mtu %d", c.tunnel)}
+	note := "adjust-mss applies to SYNs in both directions through the interface."
+	if m4 >= iosMSS4Min && m4 <= iosMSS4Max {
+		lines = append(lines, fmt.Sprintf(" ip tcp adjust-mss %d", m4))
+	} else {
+		note += fmt.Sprintf(" No ip tcp adjust-mss line: IOS accepts %d-%d and the MSS here is %d", iosMSS4Min, iosMSS4Max, m4)
+		if m4 > iosMSS4Max {
+			note += " (hosts on 1500-byte links advertise 1460, which fits; hosts with larger MTUs depend on PMTUD)."
+		} else {
+			note += ": give the link a larger MTU."
+		}
+	}
+	if c.v6 {
+		lines = append(lines, fmt.Sprintf(" ipv6 mtu %d", c.tunnel))
+		if m6 >= iosMSS6Min && m6 <= iosMSS6Max {
+			lines = append(lines, fmt.Sprintf(" ipv6 tcp adjust-mss %d", m6))
+		} else {
+			note += fmt.Sprintf(" No ipv6 tcp adjust-mss line: IOS accepts %d-%d and the IPv6 MSS here is %d.", iosMSS6Min, iosMSS6Max, m6)
+		}
+	}
+	return lines, note + c.noV6()
+}
+
+func ciscoIf(st *encap.Stack) string {
+	if innermostTunnel(st) != nil {
+		return "Tunnel0"
+	}
+	if hasTrait(st, encap.PPPSession) {
+		return "Dialer1"
+	}
+	return "GigabitEthernet0/0"
+}
+
+func ciscoASA(c clampInput) ([]string, string) {
+	return []string{fmt.Sprintf("mtu outside %d", c.link), fmt.Sprintf("sysopt connection tcpmss %d", c.m4)},
+		"ASA clamps globally; the MTU is per interface (here the outside one)."
+}
+
+// juniperSRX puts the tunnel MTU on the interface of the innermost layer:
+// with GRE over IPsec that is gr-0/0/0, and st0 carries the bigger GRE
+// packets.
+func juniperSRX(c clampInput) ([]string, string) {
+	m4, m6 := c.m4, c.m6
+	jif := juniperIf(c.st)
+	lines := []string{fmt.Sprintf("set interfaces %s unit 0 family inet mtu %d", jif, c.tunnel)}
+	if c.v6 {
+		lines = append(lines, fmt.Sprintf("set interfaces %s unit 0 family inet6 mtu %d", jif, c.tunnel))
+	}
+	gre := fmt.Sprintf("set security flow tcp-mss gre-in mss %d", m4)
+	greOut := fmt.Sprintf("set security flow tcp-mss gre-out mss %d", m4)
+	ipsec := fmt.Sprintf("set security flow tcp-mss ipsec-vpn mss %d", m4)
+	switch {
+	case greOverIPsec(c.st):
+		// Junos: TCP MSS may not be applied to GRE over IPsec unless gre-in
+		// and gre-out are set as well as ipsec-vpn.
+		lines = append(lines, gre, greOut, ipsec)
+	case hasKind(c.st, encap.KindIPsec):
+		lines = append(lines, ipsec)
+	case hasTrait(c.st, encap.GRETunnel):
+		lines = append(lines, gre, greOut)
+	default:
+		lines = append(lines, fmt.Sprintf("set security flow tcp-mss all-tcp mss %d", m4))
+	}
+	note := "SRX's tcp-mss is one absolute MSS per traffic type, not per family"
+	if c.v6 {
+		note += fmt.Sprintf(": %d is the IPv4 value; if IPv6 TCP crosses the same tunnel, use %d, which fits both.", m4, m6)
+	} else {
+		note += "."
+	}
+	return lines, note
+}
+
+// greOverIPsec reports a GRE tunnel carried inside an IPsec layer (wire
 // order: IPsec first), the case Junos calls GREoIPsec.
 func greOverIPsec(st *encap.Stack) bool {
 	ipsec := false
@@ -169,11 +196,146 @@ func greOverIPsec(st *encap.Stack) bool {
 		switch {
 		case l.Kind == encap.KindIPsec:
 			ipsec = true
-		case ipsec && (l.Name == "gre" || l.Name == "ip6gre" || l.Name == "gretap" || l.Name == "ip6gretap"):
+		case ipsec && l.Has(encap.GRETunnel):
 			return true
 		}
 	}
 	return false
+}
+
+// juniperIf is the Junos interface of the innermost layer, which carries
+// inner packets of the tunnel MTU.
+func juniperIf(st *encap.Stack) string {
+	l := innermostTunnel(st)
+	switch {
+	case l == nil && hasTrait(st, encap.PPPSession):
+		return "pp0"
+	case l == nil:
+		return "ge-0/0/0"
+	case l.Kind == encap.KindIPsec:
+		return "st0"
+	case l.Has(encap.GRETunnel):
+		return "gr-0/0/0"
+	}
+	return "ip-0/0/0"
+}
+
+// paloAlto configures an adjustment, subtracted from the MTU of the
+// interface it is set on (here the physical one, MTU = link MTU).
+func paloAlto(c clampInput) ([]string, string) {
+	adj4, adj6 := c.link-c.m4, c.link-c.m6
+	pif := paIf(c.phys)
+	lines := []string{fmt.Sprintf("set network interface tunnel units tunnel.1 mtu %d", c.tunnel),
+		fmt.Sprintf("set network interface ethernet %s layer3 adjust-tcp-mss enable yes", pif),
+		fmt.Sprintf("set network interface ethernet %s layer3 adjust-tcp-mss ipv4-mss-adjustment %d", pif, adj4)}
+	note := fmt.Sprintf("PAN-OS takes an adjustment, not an MSS: MSS = interface MTU (%d) - adjustment, so %d gives %d.", c.link, adj4, c.m4)
+	if c.v6 {
+		lines = append(lines, fmt.Sprintf("set network interface ethernet %s layer3 adjust-tcp-mss ipv6-mss-adjustment %d", pif, adj6))
+	}
+	if adj4 < 40 || adj4 > 300 || (c.v6 && (adj6 < 60 || adj6 > 300)) {
+		note += " The adjustment is outside PAN-OS's range (40-300 IPv4, 60-300 IPv6): set the physical interface MTU so that it fits."
+	}
+	return lines, note
+}
+
+func paIf(phys string) string {
+	if strings.HasPrefix(phys, "ethernet") {
+		return phys
+	}
+	return "ethernet1/1"
+}
+
+func mikrotik(c clampInput) ([]string, string) {
+	lines := []string{fmt.Sprintf("/interface set [find name=%s] mtu=%d", c.ifn, c.tunnel)}
+	for _, dir := range []string{"out-interface", "in-interface"} {
+		lines = append(lines, fmt.Sprintf("/ip firewall mangle add chain=forward protocol=tcp tcp-flags=syn tcp-mss=%d-65535 %s=%s action=change-mss new-mss=%d passthrough=yes", c.m4+1, dir, c.ifn, c.m4))
+		if c.v6 {
+			lines = append(lines, fmt.Sprintf("/ipv6 firewall mangle add chain=forward protocol=tcp tcp-flags=syn tcp-mss=%d-65535 %s=%s action=change-mss new-mss=%d passthrough=yes", c.m6+1, dir, c.ifn, c.m6))
+		}
+	}
+	return lines, "The tcp-mss range match makes the rule only lower the MSS; without it RouterOS would raise small ones."
+}
+
+// VyOS's adjust-mss validator (interface-definitions adjust-mss.xml.i):
+// 536-65535 for ip and ipv6. Where adjust-mss-direction exists, it clamps
+// outbound SYNs by default.
+const vyosMSSMin = 536
+
+func vyos(c clampInput) ([]string, string) {
+	vt, vn := vyosIf(c.st, c.ifn)
+	lines := []string{fmt.Sprintf("set interfaces %s %s mtu %d", vt, vn, c.tunnel)}
+	note := "adjust-mss also accepts 'clamp-mss-to-pmtu'. It rewrites SYNs leaving the interface (adjust-mss-direction defaults to outbound): clamp the far end too, or set adjust-mss-direction both where your VyOS has it."
+	if c.m4 >= vyosMSSMin {
+		lines = append(lines, fmt.Sprintf("set interfaces %s %s ip adjust-mss %d", vt, vn, c.m4))
+	} else {
+		note += fmt.Sprintf(" No ip adjust-mss line: VyOS accepts %d-65535 and the MSS here is %d.", vyosMSSMin, c.m4)
+	}
+	if c.v6 && c.m6 >= vyosMSSMin {
+		lines = append(lines, fmt.Sprintf("set interfaces %s %s ipv6 adjust-mss %d", vt, vn, c.m6))
+	}
+	if l := innermostTunnel(c.st); l != nil && vt == "tunnel" && !vyosTunnel[l.Name] {
+		note += fmt.Sprintf(" VyOS has no %s interface: put these values on the interface that carries it.", l.Name)
+	}
+	return lines, note + c.noV6()
+}
+
+// vyosIfs maps a layer to the VyOS interface type that terminates it and
+// that type's first interface name: VyOS's own list of interface types,
+// keyed by the layer that each one carries. An empty name means the
+// interface name from the options.
+var vyosIfs = map[string][2]string{
+	"wireguard": {"wireguard", "wg0"},
+	"vxlan":     {"vxlan", "vxlan0"},
+	"openvpn":   {"openvpn", "vtun0"},
+	"pppoe":     {"pppoe", "pppoe0"},
+	"esp":       {"vti", "vti0"},
+	"ah":        {"vti", "vti0"},
+	"l2tpv3":    {"l2tpv3", "l2tpeth0"},
+	"geneve":    {"geneve", "gnv0"},
+	"macsec":    {"macsec", "macsec0"},
+	// "interfaces tunnel" encapsulation gre, gretap, ip6gre, ip6gretap,
+	// ipip, sit, ipip6/ip6ip6.
+	"gre": {"tunnel", ""}, "ip6gre": {"tunnel", ""}, "gretap": {"tunnel", ""}, "ip6gretap": {"tunnel", ""},
+	"ipip": {"tunnel", ""}, "sit": {"tunnel", ""}, "ip6tnl": {"tunnel", ""},
+}
+
+// vyosTunnel reports the layers a VyOS "interfaces tunnel" can be.
+var vyosTunnel = func() map[string]bool {
+	m := map[string]bool{}
+	for layer, it := range vyosIfs {
+		if it[0] == "tunnel" {
+			m[layer] = true
+		}
+	}
+	return m
+}()
+
+// vyosIf picks the VyOS interface type and name for the innermost layer
+// VyOS has an interface for.
+func vyosIf(st *encap.Stack, name string) (string, string) {
+	for i := len(st.Layers) - 1; i >= 0; i-- {
+		if it, ok := vyosIfs[st.Layers[i].Name]; ok {
+			if it[1] == "" {
+				return it[0], name
+			}
+			return it[0], it[1]
+		}
+	}
+	if innermostTunnel(st) == nil { // VLAN tags, MPLS: the link itself
+		return "ethernet", "eth0"
+	}
+	return "tunnel", name
+}
+
+// innermostTunnel is the innermost layer that has an interface of its own
+// (anything but link framing), or nil for a stack of framing only.
+func innermostTunnel(st *encap.Stack) *encap.Layer {
+	for i := len(st.Layers) - 1; i >= 0; i-- {
+		if st.Layers[i].Has(encap.Interface) {
+			return &st.Layers[i]
+		}
+	}
+	return nil
 }
 
 func hasKind(st *encap.Stack, k encap.Kind) bool {
@@ -185,101 +347,11 @@ func hasKind(st *encap.Stack, k encap.Kind) bool {
 	return false
 }
 
-func hasName(st *encap.Stack, names ...string) bool {
-	for _, l := range st.Layers {
-		for _, n := range names {
-			if l.Name == n {
-				return true
-			}
+func hasTrait(st *encap.Stack, t encap.Traits) bool {
+	for i := range st.Layers {
+		if st.Layers[i].Has(t) {
+			return true
 		}
 	}
 	return false
-}
-
-// VyOS's adjust-mss validator (interface-definitions adjust-mss.xml.i).
-const vyosMSSMin = 536
-
-// Cisco IOS / IOS-XE accepted ranges (interface configuration).
-const (
-	iosMSS4Min, iosMSS4Max = 500, 1460
-	iosMSS6Min, iosMSS6Max = 40, 1440
-)
-
-// innermostTunnel is the innermost layer that has an interface of its own
-// (anything but link framing), or nil for a stack of framing only.
-func innermostTunnel(st *encap.Stack) *encap.Layer {
-	for i := len(st.Layers) - 1; i >= 0; i-- {
-		if st.Layers[i].Kind != encap.KindLink {
-			return &st.Layers[i]
-		}
-	}
-	return nil
-}
-
-func ciscoIf(st *encap.Stack) string {
-	if innermostTunnel(st) != nil {
-		return "Tunnel0"
-	}
-	if hasName(st, "pppoe") {
-		return "Dialer1"
-	}
-	return "GigabitEthernet0/0"
-}
-
-// juniperIf is the Junos interface of the innermost layer, which carries
-// inner packets of the tunnel MTU.
-func juniperIf(st *encap.Stack) string {
-	l := innermostTunnel(st)
-	switch {
-	case l == nil && hasName(st, "pppoe"):
-		return "pp0"
-	case l == nil:
-		return "ge-0/0/0"
-	case l.Kind == encap.KindIPsec:
-		return "st0"
-	case l.Name == "gre" || l.Name == "ip6gre" || l.Name == "gretap" || l.Name == "ip6gretap":
-		return "gr-0/0/0"
-	}
-	return "ip-0/0/0"
-}
-
-func paIf(phys string) string {
-	if strings.HasPrefix(phys, "ethernet") {
-		return phys
-	}
-	return "ethernet1/1"
-}
-
-// vyosTunnel lists the layers a VyOS "interfaces tunnel" can be (its
-// encapsulation gre, gretap, ip6gre, ip6gretap, ipip, sit, ipip6/ip6ip6).
-var vyosTunnel = map[string]bool{"gre": true, "ip6gre": true, "gretap": true, "ip6gretap": true, "ipip": true, "sit": true, "ip6tnl": true}
-
-// vyosIf picks the VyOS interface type for the innermost tunnel layer.
-func vyosIf(st *encap.Stack, name string) (string, string) {
-	for i := len(st.Layers) - 1; i >= 0; i-- {
-		switch st.Layers[i].Name {
-		case "wireguard":
-			return "wireguard", "wg0"
-		case "vxlan":
-			return "vxlan", "vxlan0"
-		case "openvpn":
-			return "openvpn", "vtun0"
-		case "pppoe":
-			return "pppoe", "pppoe0"
-		case "esp", "ah":
-			return "vti", "vti0"
-		case "l2tpv3":
-			return "l2tpv3", "l2tpeth0"
-		case "geneve":
-			return "geneve", "gnv0"
-		case "macsec":
-			return "macsec", "macsec0"
-		case "gre", "ip6gre", "gretap", "ip6gretap", "ipip", "sit", "ip6tnl":
-			return "tunnel", name
-		}
-	}
-	if innermostTunnel(st) == nil { // VLAN tags, MPLS: the link itself
-		return "ethernet", "eth0"
-	}
-	return "tunnel", name
 }

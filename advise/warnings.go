@@ -70,7 +70,7 @@ func warnings(st *encap.Stack, r *Report, opts Options) []Warning {
 		}
 		add(WarnQUIC, "QUIC needs 1200-byte UDP payloads (RFC 9000 §14): an IP MTU of 1228 for IPv4, 1248 for IPv6; %d fails for %s", t, fam)
 	}
-	if has(func(l *encap.Layer) bool { return l.Name == "pppoe" }) != nil {
+	if has(func(l *encap.Layer) bool { return l.Has(encap.PPPSession) }) != nil {
 		add(WarnPPPoE, "PPPoE takes 8 bytes (6 PPPoE + 2 PPP): the MTU is 1492 unless both ends do RFC 4638 baby jumbo frames (a 1508-byte Ethernet MTU gives PPPoE 1500)")
 	}
 	if l := has(func(l *encap.Layer) bool { return l.Kind == encap.KindOverlay && l.UDP }); l != nil {
@@ -82,7 +82,7 @@ func warnings(st *encap.Stack, r *Report, opts Options) []Warning {
 		}
 		add(WarnNoFragOverlay, "%s packets %s: set the overlay MTU to %d, or give the underlay an MTU of %d to carry 1500-byte inner packets", l.Name, rule, t, r.Overhead.For1500)
 	}
-	if enc := innermost(st, func(l *encap.Layer) bool { return l.Kind == encap.KindIPsec || l.Kind == encap.KindVPN }); enc != nil && t < link {
+	if enc := innermost(st, func(l *encap.Layer) bool { return l.Has(encap.Protects) }); enc != nil && t < link {
 		// The SYNs are plain TCP only inside the innermost protecting
 		// layer: clamp on the interface of the innermost layer of all. With
 		// IPsec inside GRE (gre/esp) that is the IPsec interface, with GRE

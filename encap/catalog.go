@@ -14,6 +14,7 @@ type layerDef struct {
 	aliases []string
 	summary string
 	rfc     string
+	traits  Traits // declared traits; the derived ones are added by parseLayer
 	args    []argDef
 	build   func(a args) (Layer, error)
 }

@@ -1,5 +1,7 @@
 package encap
 
+import "fmt"
+
 // GRE and the Ethernet-over-GRE family.
 
 func greHead(a args, v6 bool) []Part {
@@ -42,7 +44,7 @@ func greBuild(forceV6, eth bool) func(a args) (Layer, error) {
 	return func(a args) (Layer, error) {
 		v6 := forceV6 || a.has("ipv6")
 		if a.has("noencaplimit") && !v6 {
-			return Layer{}, errorf("noencaplimit only applies to an IPv6 underlay")
+			return Layer{}, fmt.Errorf("noencaplimit only applies to an IPv6 underlay")
 		}
 		l := Layer{Kind: KindTunnel, Outer: IPv4, Head: greHead(a, v6)}
 		if v6 {
@@ -61,6 +63,7 @@ func init() {
 		name:    "gre",
 		summary: "GRE: outer IP 20 + GRE 4, +4 each for checksum, key, sequence (Linux gre: 1476 on 1500)",
 		rfc:     "RFC 2784, RFC 2890",
+		traits:  GRETunnel,
 		args:    greArgs(true, false),
 		build:   greBuild(false, false),
 	})
@@ -68,6 +71,7 @@ func init() {
 		name:    "ip6gre",
 		summary: "GRE over IPv6: outer IPv6 40 + encapsulation limit 8 + GRE 4 (Linux ip6gre: 1448 on 1500)",
 		rfc:     "RFC 7676, RFC 2473",
+		traits:  GRETunnel,
 		args:    greArgs(false, false),
 		build:   greBuild(true, false),
 	})
@@ -75,6 +79,7 @@ func init() {
 		name:    "gretap",
 		summary: "Ethernet over GRE: GRE 24 + inner Ethernet 14 (Linux gretap: 1462 on 1500)",
 		rfc:     "RFC 1701, RFC 2784",
+		traits:  GRETunnel,
 		args:    greArgs(true, true),
 		build:   greBuild(false, true),
 	})
@@ -82,6 +87,7 @@ func init() {
 		name:    "ip6gretap",
 		summary: "Ethernet over GRE over IPv6: 40 + 8 encapsulation limit + GRE 4 + inner Ethernet 14",
 		rfc:     "RFC 7676, RFC 2473",
+		traits:  GRETunnel,
 		args:    greArgs(false, true),
 		build:   greBuild(true, true),
 	})

@@ -89,9 +89,10 @@ func init() {
 		name: "esp",
 		summary: "IPsec ESP, exact with padding (RFC 4303 §2.4, Linux xfrm_state_mtu): SPI 4 + sequence 4 + IV + payload + " +
 			"padding + pad length 1 + next header 1 + ICV; default aes-gcm-16, tunnel mode, IPv4",
-		rfc:   "RFC 4303",
-		args:  as,
-		build: buildESP,
+		rfc:    "RFC 4303",
+		traits: Protects,
+		args:   as,
+		build:  buildESP,
 	})
 	ahArgs := append(integArgs("sha256"), argDef{name: "aes-gmac", group: "integrity", doc: "AES-GMAC, ICV 16 plus IV 8 (RFC 4543)"},
 		argDef{name: "tunnel", group: "mode", doc: "tunnel mode: a new outer IP header (default)"},
@@ -101,6 +102,7 @@ func init() {
 		name:    "ah",
 		summary: "IPsec AH: 12 + ICV, padded to 4 (IPv4) or 8 (IPv6) bytes; HMAC-SHA1-96 gives 24",
 		rfc:     "RFC 4302",
+		traits:  Protects,
 		args:    ahArgs,
 		build:   buildAH,
 	})
@@ -118,13 +120,13 @@ func buildESP(a args) (Layer, error) {
 	icvName, icv := "", c.icv
 	switch {
 	case c.icv > 0 && hasInteg:
-		return Layer{}, errorf("%s is an AEAD with its own %d-byte ICV; it takes no integrity algorithm (%s)", cname, c.icv, iname)
+		return Layer{}, fmt.Errorf("%s is an AEAD with its own %d-byte ICV; it takes no integrity algorithm (%s)", cname, c.icv, iname)
 	case c.icv > 0:
 		icvName = cname + " ICV"
 	default:
 		if !hasInteg {
 			if cname == "null" {
-				return Layer{}, errorf("null encryption needs an integrity algorithm (RFC 4303 §3.2: both must not be NULL)")
+				return Layer{}, fmt.Errorf("null encryption needs an integrity algorithm (RFC 4303 §3.2: both must not be NULL)")
 			}
 			iname = "sha256" // RFC 8221: HMAC-SHA2-256-128 MUST
 		}
@@ -134,7 +136,7 @@ func buildESP(a args) (Layer, error) {
 	iv := c.iv
 	if a.has("implicit-iv") {
 		if !c.iiv {
-			return Layer{}, errorf("implicit-iv is defined for aes-gcm-16, aes-ccm-8 and chacha20-poly1305 only (RFC 8750), not %s", cname)
+			return Layer{}, fmt.Errorf("implicit-iv is defined for aes-gcm-16, aes-ccm-8 and chacha20-poly1305 only (RFC 8750), not %s", cname)
 		}
 		iv = 0
 	}

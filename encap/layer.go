@@ -1,5 +1,10 @@
 package encap
 
+import (
+	"slices"
+	"strings"
+)
+
 // Part is one header or trailer of a layer, with its size in bytes.
 type Part struct {
 	Layer string `json:"layer"` // the layer's canonical spec, e.g. "gre(key)"
@@ -23,6 +28,73 @@ var kindNames = [...]string{"link", "ip", "tunnel", "overlay", "ipsec", "vpn"}
 
 func (k Kind) String() string { return kindNames[k] }
 
+// Traits are the properties of a layer that advice and checks depend on, so
+// that they test a property rather than match layer names. A catalog entry
+// declares the traits of its protocol (layerDef.traits); parseLayer adds the
+// ones that follow from the built layer (OwnOuterIP, Interface).
+type Traits uint16
+
+const (
+	// OwnOuterIP: the layer adds an outer IP header of its own (every
+	// tunnel, IPsec in tunnel mode), so an explicit ipv4/ipv6 layer under
+	// it counts the outer header twice. Derived: a head part that is an
+	// outer IP header, in a layer that is not itself a bare IP header.
+	OwnOuterIP Traits = 1 << iota
+	// Interface: routers configure the layer as an interface of its own
+	// (a tunnel or an IP layer), as opposed to framing on the link itself.
+	// Derived: every kind but KindLink.
+	Interface
+	// Protects: the layer encrypts or authenticates the inner packet from
+	// one tunnel end to the other (ESP, AH, WireGuard, OpenVPN), so a device
+	// outside it cannot read or rewrite the inner TCP SYNs. MACsec is
+	// removed at every hop and does not have it.
+	Protects
+	// GRETunnel: a GRE tunnel interface as routers configure one (RFC 2784:
+	// gre, ip6gre, gretap, ip6gretap). NVGRE and EoIP use GRE framing but
+	// are not configured as GRE tunnels.
+	GRETunnel
+	// PPPSession: a PPP session over the link (PPPoE), which routers
+	// configure as a dialer interface (Cisco Dialer, Junos pp0).
+	PPPSession
+	// CarriesEthernet: the tunnel carries Ethernet frames, and its head
+	// already counts the inner Ethernet header (gretap, NVGRE, EoIP, VXLAN,
+	// GENEVE, vxlan-gpe(eth), l2tpv3(eth), openvpn(tap)); Ethernet framing
+	// inside any other tunnel is a stack no device builds. Derived: an
+	// "inner Ethernet" head part in a layer that is not link framing.
+	CarriesEthernet
+)
+
+var traitNames = [...]string{"own-outer-ip", "interface", "protects", "gre-tunnel", "ppp-session", "carries-ethernet"}
+
+// String lists the traits, e.g. "own-outer-ip,interface,gre-tunnel".
+func (t Traits) String() string {
+	var names []string
+	for i, n := range traitNames {
+		if t&(1<<i) != 0 {
+			names = append(names, n)
+		}
+	}
+	return strings.Join(names, ",")
+}
+
+// Has reports whether the layer has every trait in t.
+func (l *Layer) Has(t Traits) bool { return l.Traits&t == t }
+
+// derivedTraits are the traits that follow from the built layer itself.
+func (l *Layer) derivedTraits() Traits {
+	var t Traits
+	if l.Kind != KindLink {
+		t |= Interface
+	}
+	if l.Kind != KindIP && slices.ContainsFunc(l.Head, isIPHeader) {
+		t |= OwnOuterIP
+	}
+	if l.Kind != KindLink && slices.ContainsFunc(l.Head, func(p Part) bool { return p.Name == innerEthernet }) {
+		t |= CarriesEthernet
+	}
+	return t
+}
+
 // Layer is one encapsulation with its arguments resolved into bytes.
 //
 // On the wire a layer looks like Head, then the inner packet, then padding,
@@ -35,6 +107,7 @@ type Layer struct {
 	Name   string // catalog name, e.g. "esp"
 	Spec   string // canonical spec with arguments, e.g. "esp(aes-cbc,sha1)"
 	Kind   Kind
+	Traits Traits
 	Outer  Family // family of the outer IP header this layer adds (tunnels only)
 	Head   []Part
 	Tail   []Part

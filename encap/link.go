@@ -22,8 +22,11 @@ func famOf(a args) Family {
 
 var udpPart = Part{Name: "UDP", Bytes: 8}
 
+// innerEthernet names the Ethernet header a layer carries inside it.
+const innerEthernet = "inner Ethernet"
+
 func ethPart(vlan bool) []Part {
-	ps := []Part{{Name: "inner Ethernet", Bytes: 14}}
+	ps := []Part{{Name: innerEthernet, Bytes: 14}}
 	if vlan {
 		ps = append(ps, Part{Name: "inner 802.1Q tag", Bytes: 4})
 	}
@@ -63,6 +66,7 @@ func init() {
 		name:    "pppoe",
 		summary: "PPPoE session header 6 + PPP protocol 2: MTU 1492 on Ethernet (RFC 4638 baby jumbo: use --mtu 1508)",
 		rfc:     "RFC 2516",
+		traits:  PPPSession,
 		build: func(args) (Layer, error) {
 			return Layer{Kind: KindLink, Head: []Part{{Name: "PPPoE header", Bytes: 6}, {Name: "PPP protocol", Bytes: 2}}}, nil
 		},

@@ -180,6 +180,7 @@ func parseLayer(spec string, tok token) (Layer, error) {
 	}
 	l.Name = def.name
 	l.RFC = def.rfc
+	l.Traits |= def.traits | l.derivedTraits()
 	l.Spec = canonical(def, a)
 	for i := range l.Head {
 		l.Head[i].Layer = l.Spec

@@ -8,8 +8,9 @@ func init() {
 		aliases: []string{"wg"},
 		summary: "WireGuard: outer IP 20 + UDP 8 + 32 (type 4, receiver 4, counter 8, Poly1305 tag 16) = 60, 80 over IPv6; " +
 			"pads to 16 but never past its MTU. Linux's default 1420 assumes an IPv6 underlay",
-		rfc:  "WireGuard whitepaper §5.4.6; Linux drivers/net/wireguard",
-		args: []argDef{ipv6Arg("IPv6 underlay (+20)")},
+		rfc:    "WireGuard whitepaper §5.4.6; Linux drivers/net/wireguard",
+		traits: Protects,
+		args:   []argDef{ipv6Arg("IPv6 underlay (+20)")},
 		build: func(a args) (Layer, error) {
 			f := famOf(a)
 			return Layer{Kind: KindVPN, Outer: f, UDP: true, Block: 16, PadCap: true,
@@ -22,6 +23,7 @@ func init() {
 		aliases: []string{"ovpn"},
 		summary: "OpenVPN data channel (P_DATA_V2): AEAD 52 over UDP/IPv4; CBC+HMAC pads with PKCS#7 to 16",
 		rfc:     "OpenVPN protocol (openvpn/src/openvpn/ssl_pkt.h, crypto.c)",
+		traits:  Protects,
 		args: []argDef{
 			{name: "udp", group: "transport", doc: "over UDP (default)"},
 			{name: "tcp", group: "transport", doc: "over TCP: TCP header 20 + 2-byte packet length instead of UDP 8"},

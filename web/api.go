@@ -17,6 +17,7 @@ import (
 	"github.com/mtukit/mtukit/capture"
 	"github.com/mtukit/mtukit/encap"
 	"github.com/mtukit/mtukit/internal/jsonout"
+	"github.com/mtukit/mtukit/mss"
 	"github.com/mtukit/mtukit/plpmtud/sim"
 	"github.com/mtukit/mtukit/tput"
 )
@@ -144,11 +145,11 @@ func tputRequest(q url.Values) (tput.Request, *encap.ParamError) {
 	tcp, _ := advise.ParseTCPOptions("ts")
 	b := newQuery(q)
 	bindTput(b, &r, &tcp)
-	r.Options = tcp.Bytes()
+	r.Options, _ = tcp.Bytes()
 	return r, b.done()
 }
 
-func bindTput(b *query, r *tput.Request, tcp *advise.TCPOptions) {
+func bindTput(b *query, r *tput.Request, tcp *mss.SegmentOptions) {
 	b.str("stack", &r.Stack)
 	b.int("mtu", &r.LinkMTU)
 	b.family("family", &r.Family)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mtukit/mtukit/advise"
 	"github.com/mtukit/mtukit/encap"
+	"github.com/mtukit/mtukit/mss"
 )
 
 // query binds an endpoint's query parameters to the typed fields of a
@@ -115,7 +116,7 @@ func (b *query) family(param string, p *encap.Family) {
 	}
 }
 
-func (b *query) tcpOptions(param string, p *advise.TCPOptions) {
+func (b *query) tcpOptions(param string, p *mss.SegmentOptions) {
 	if v, ok := b.value(param); ok {
 		o, err := advise.ParseTCPOptions(v)
 		if err != nil {

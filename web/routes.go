@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/mtukit/mtukit/advise"
+	"github.com/mtukit/mtukit/mss"
 	"github.com/mtukit/mtukit/plpmtud/sim"
 	"github.com/mtukit/mtukit/tput"
 )
@@ -37,7 +38,7 @@ var routes = []route{
 	{"GET", "/healthz", false, true, func(*query) {}, (*Server).handleHealth},
 	{"GET", "/api/v1/calc", false, true, func(b *query) { bindCalc(b, new(advise.Options)) }, (*Server).handleCalc},
 	{"GET", "/api/v1/catalog", false, true, func(*query) {}, (*Server).handleCatalog},
-	{"GET", "/api/v1/tput", true, true, func(b *query) { bindTput(b, new(tput.Request), new(advise.TCPOptions)) }, (*Server).handleTput},
+	{"GET", "/api/v1/tput", true, true, func(b *query) { bindTput(b, new(tput.Request), new(mss.SegmentOptions)) }, (*Server).handleTput},
 	{"GET", "/api/v1/sim", true, true, func(b *query) { bindSim(b, new(sim.Request)) }, (*Server).handleSim},
 	{"POST", "/api/v1/analyze", true, true, func(b *query) { bindAnalyze(b, new(bool), new(int), new(string)) }, (*Server).handleAnalyze},
 	{"GET", "/api/v1/openapi.json", false, false, nil, (*Server).handleOpenAPI},

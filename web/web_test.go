@@ -88,7 +88,7 @@ func TestCalcAPI(t *testing.T) {
 			if o.Family == 0 {
 				o.Family = encap.IPv4
 			}
-			if o.TCP.Bytes() == 0 && !strings.Contains(tc.query, "tcp-options=none") {
+			if n, _ := o.TCP.Bytes(); n == 0 && !strings.Contains(tc.query, "tcp-options=none") {
 				o.TCP, _ = advise.ParseTCPOptions("ts")
 			}
 			r, err := advise.Calc(o)

@@ -89,7 +89,7 @@ func runTput(env *Env, o *tputOptions) error {
 	if err != nil {
 		return usagef("--tcp-options: %v", err)
 	}
-	o.req.Options = opts.Bytes()
+	o.req.Options, _ = opts.Bytes() // ParseTCPOptions validated them
 	rep, err := tput.Calc(o.req)
 	if err != nil {
 		return asUsage(err)
