@@ -144,18 +144,6 @@ func addrOf(family uint8, b *[16]byte) netip.Addr {
 	return netip.Addr{}
 }
 
-// TCP flags.
-const (
-	FlagFIN = 0x01
-	FlagSYN = 0x02
-	FlagRST = 0x04
-	FlagPSH = 0x08
-	FlagACK = 0x10
-	FlagURG = 0x20
-	FlagECE = 0x40
-	FlagCWR = 0x80
-)
-
 // TCPHeader is what the analyzer keeps of a TCP header.
 type TCPHeader struct {
 	SrcPort, DstPort uint16
