@@ -123,7 +123,7 @@ func (r *Responder) Run(ctx context.Context) error {
 	udp, tcp := r.udp, r.tcp
 	r.mu.Unlock()
 	if udp == nil {
-		return errors.New("responder: Run before Open")
+		return errors.New("run called before open")
 	}
 	lim := newLimiter(r.Rate, r.Burst, 4096)
 	var wg sync.WaitGroup
