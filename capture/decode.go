@@ -5,6 +5,8 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+
+	"github.com/mtukit/mtukit/icmpquote"
 )
 
 // Link types gopacket does not name (DLT_RAW as OpenBSD and some older
@@ -799,86 +801,9 @@ func (d *Decoder) icmp(data []byte, family uint8, p *Packet) error {
 		}
 	}
 	if quotes {
-		parseQuote(data[8:], &h.Quoted)
+		_ = icmpquote.Parse(data[8:], &h.Quoted) // a quote cut short leaves Quoted.Family 0
 	}
 	return nil
-}
-
-// parseQuote reads as much of a quoted packet as is there.
-func parseQuote(b []byte, q *Quote) {
-	if len(b) < 1 {
-		return
-	}
-	var l4 []byte
-	switch b[0] >> 4 {
-	case 4:
-		if len(b) < 20 {
-			return
-		}
-		ihl := int(b[0]&0x0f) * 4
-		if ihl < 20 || len(b) < ihl {
-			return
-		}
-		q.Family = 4
-		q.TotalLen = int(binary.BigEndian.Uint16(b[2:4]))
-		ff := binary.BigEndian.Uint16(b[6:8])
-		q.DF = ff&0x4000 != 0
-		q.Proto = b[9]
-		copy(q.Src[:4], b[12:16])
-		copy(q.Dst[:4], b[16:20])
-		if ff&0x1fff != 0 { // not the first fragment: no transport header
-			return
-		}
-		l4 = b[ihl:]
-	case 6:
-		if len(b) < 40 {
-			return
-		}
-		q.Family = 6
-		q.TotalLen = 40 + int(binary.BigEndian.Uint16(b[4:6]))
-		copy(q.Src[:], b[8:24])
-		copy(q.Dst[:], b[24:40])
-		nh, off := b[6], 40
-	walk:
-		for {
-			switch nh {
-			case 0, 43, 60:
-				if len(b) < off+2 {
-					return
-				}
-				nh = b[off]
-				off += (int(b[off+1]) + 1) * 8
-			case 44:
-				if len(b) < off+8 {
-					return
-				}
-				if binary.BigEndian.Uint16(b[off+2:off+4])&^7 != 0 {
-					q.Proto = b[off]
-					return
-				}
-				nh = b[off]
-				off += 8
-			default:
-				break walk
-			}
-			if off > len(b) {
-				return
-			}
-		}
-		q.Proto = nh
-		l4 = b[off:]
-	default:
-		return
-	}
-	if (q.Proto == 6 || q.Proto == 17) && len(l4) >= 4 {
-		q.SrcPort = binary.BigEndian.Uint16(l4[0:2])
-		q.DstPort = binary.BigEndian.Uint16(l4[2:4])
-		q.HasPorts = true
-		if q.Proto == 6 && len(l4) >= 8 {
-			q.Seq = binary.BigEndian.Uint32(l4[4:8])
-			q.HasSeq = true
-		}
-	}
 }
 
 // DecodeReassembled decodes the upper layers of a reassembled IP datagram:
