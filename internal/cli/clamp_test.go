@@ -21,6 +21,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 
+	"github.com/mtukit/mtukit/capture"
 	"github.com/mtukit/mtukit/mss"
 )
 
@@ -92,13 +93,13 @@ func readCap(t testing.TB, path string) capFile {
 	return cf
 }
 
-func clampJSON(t *testing.T, args ...string) clampReport {
+func clampJSON(t *testing.T, args ...string) capture.ClampReport {
 	t.Helper()
 	out, errs, code := run(t, append([]string{"clamp", "--json"}, args...)...)
 	if code != ExitOK {
 		t.Fatalf("clamp %v: exit %d: %s", args, code, errs)
 	}
-	var rep clampReport
+	var rep capture.ClampReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
@@ -427,7 +428,7 @@ func synthPcap(tb testing.TB, n int) []byte {
 
 func TestClampSynthetic(t *testing.T) {
 	c := mss.Clamper{Target: mustTarget(t, 1360)}
-	rep, err := clampStream(bytes.NewReader(synthPcap(t, 400)), io.Discard, &c)
+	rep, err := capture.Clamp(bytes.NewReader(synthPcap(t, 400)), io.Discard, &c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -466,7 +467,7 @@ func BenchmarkClampRewrite(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(bc.data)))
 			for b.Loop() {
-				if _, err := clampStream(bytes.NewReader(bc.data), io.Discard, &c); err != nil {
+				if _, err := capture.Clamp(bytes.NewReader(bc.data), io.Discard, &c); err != nil {
 					b.Fatal(err)
 				}
 			}
