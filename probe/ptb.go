@@ -74,10 +74,8 @@ func ParseICMPv4(msg []byte, p *PTB) error {
 		return ErrNotPTB
 	}
 	*p = PTB{MTU: int(binary.BigEndian.Uint16(msg[6:8]))}
-	return parseQuote4(msg[8:], p)
+	return parseQuote(msg[8:], 4, p)
 }
-
-func parseQuote4(q []byte, p *PTB) error { return parseQuote(q, 4, p) }
 
 // parseQuote reads the quoted packet q of an ICMP message of the given
 // family: its IP header (by icmpquote) and the 8 transport bytes every
@@ -132,10 +130,8 @@ func ParseICMPv6(msg []byte, p *PTB) error {
 		return ErrNotPTB
 	}
 	*p = PTB{IPv6: true, MTU: int(min(binary.BigEndian.Uint32(msg[4:8]), 1<<31-1))}
-	return parseQuote6(msg[8:], p)
+	return parseQuote(msg[8:], 6, p)
 }
-
-func parseQuote6(q []byte, p *PTB) error { return parseQuote(q, 6, p) }
 
 // ErrNotTimeExceeded is ParseTimeExceeded's answer for other messages.
 var ErrNotTimeExceeded = errors.New("not a time exceeded message")
@@ -152,12 +148,12 @@ func ParseTimeExceeded(msg []byte, v6 bool, p *PTB) error {
 		if msg[0] != 3 || msg[1] != 0 {
 			return ErrNotTimeExceeded
 		}
-		return parseQuote6(msg[8:], p)
+		return parseQuote(msg[8:], 6, p)
 	}
 	if msg[0] != 11 || msg[1] != 0 {
 		return ErrNotTimeExceeded
 	}
-	return parseQuote4(msg[8:], p)
+	return parseQuote(msg[8:], 4, p)
 }
 
 func parseTransport(p *PTB, t []byte, echoType byte) {
