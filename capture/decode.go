@@ -5,6 +5,8 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+
+	"github.com/mtukit/mtukit/icmpquote"
 )
 
 // Link types gopacket does not name (DLT_RAW as OpenBSD and some older
@@ -14,25 +16,79 @@ const (
 	linkTypeRawOpenBSD layers.LinkType = 14
 )
 
-// next says what the decoder looks at after a header.
+// EtherTypes the decoder follows (also GRE and Geneve protocol types).
+const (
+	etherIPv4       = 0x0800
+	etherIPv6       = 0x86dd
+	etherVLAN       = 0x8100 // 802.1Q
+	etherQinQ       = 0x88a8 // 802.1ad
+	etherQinQ9100   = 0x9100 // pre-standard QinQ
+	etherQinQ9200   = 0x9200
+	etherMPLS       = 0x8847
+	etherMPLSMulti  = 0x8848
+	etherPPPoE      = 0x8864 // PPPoE session stage
+	etherPPP        = 0x880b
+	etherTEB        = 0x6558 // transparent Ethernet bridging (GRE, Geneve)
+	etherERSPAN2    = 0x88be // ERSPAN type II (type I over GRE without a sequence number)
+	etherERSPAN3    = 0x22eb
+	pppProtoIPv4    = 0x0021
+	pppProtoIPv6    = 0x0057
+	pppProtoMPLS    = 0x0281
+	pppProtoMPLSMul = 0x0283
+)
+
+// next says what the decoder looks at after a header: one step of decode,
+// one method each.
 type next uint8
 
 const (
 	nStop next = iota
 	nEthernet
-	nEtherType // the EtherType held in Decoder.etype
+	nVLAN
+	nQinQ
 	nIPv4
 	nIPv6
 	nIPGuess // IPv4 or IPv6 by the version nibble (raw IP, MPLS, GTP-U)
 	nPPP
+	nPPPoE
 	nMPLS
 	nGRE
-	nERSPAN
+	nERSPAN2
+	nERSPAN3
 	nVXLAN
 	nGeneve
 	nGTPU
 	nEtherIP
 )
+
+// etherNext is the EtherType table: what follows an Ethernet, VLAN, SLL,
+// GRE or Geneve header of that type. Anything else (ARP, LLDP, PPPoE
+// discovery...) is not IP, and decoding stops without an error.
+func etherNext(et uint16) next {
+	switch et {
+	case etherIPv4:
+		return nIPv4
+	case etherIPv6:
+		return nIPv6
+	case etherVLAN:
+		return nVLAN
+	case etherQinQ, etherQinQ9100, etherQinQ9200:
+		return nQinQ
+	case etherMPLS, etherMPLSMulti:
+		return nMPLS
+	case etherPPPoE:
+		return nPPPoE
+	case etherPPP:
+		return nPPP
+	case etherTEB:
+		return nEthernet
+	case etherERSPAN2:
+		return nERSPAN2
+	case etherERSPAN3:
+		return nERSPAN3
+	}
+	return nStop
+}
 
 // Decoder decodes frames into Packets. It owns the gopacket layer structs it
 // decodes tunnel headers into, so decoding allocates nothing on the common
@@ -43,7 +99,6 @@ type Decoder struct {
 	vxlan  layers.VXLAN
 	geneve layers.Geneve
 	gtp    layers.GTPv1U
-	etype  uint16
 	snap   bool   // the frame was cut by the snap length
 	base   []byte // the buffer being decoded, to find a slice's offset in it
 	wire   int    // the buffer's size on the wire
@@ -68,273 +123,176 @@ func (d *Decoder) Decode(link layers.LinkType, data []byte, p *Packet) error {
 	}
 	d.snap = len(data) < p.WireLen
 	d.base, d.wire = data, p.WireLen
-	n := nStop
-	switch link {
-	case layers.LinkTypeEthernet:
-		n = nEthernet
-	case layers.LinkTypeRaw, linkTypeRawOld, linkTypeRawOpenBSD:
-		n = nIPGuess
-	case layers.LinkTypeIPv4:
-		n = nIPv4
-	case layers.LinkTypeIPv6:
-		n = nIPv6
-	case layers.LinkTypeLinuxSLL:
-		if len(data) < 16 {
-			return d.short(p, LayerSLL, len(data))
-		}
-		p.Stack.push(LayerSLL)
-		// device unknown in v1; the packet type tells in from out
-		p.Point |= uint64(binary.BigEndian.Uint16(data[0:2]))
-		d.etype = binary.BigEndian.Uint16(data[14:16])
-		data = data[16:]
-		n = nEtherType
-	case layers.LinkTypeLinuxSLL2:
-		if len(data) < 20 {
-			return d.short(p, LayerSLL2, len(data))
-		}
-		p.Stack.push(LayerSLL2)
-		p.Point |= uint64(binary.BigEndian.Uint32(data[4:8]))<<8 | uint64(data[10])
-		d.etype = binary.BigEndian.Uint16(data[0:2])
-		data = data[20:]
-		n = nEtherType
-	case layers.LinkTypeNull, layers.LinkTypeLoop:
-		if len(data) < 4 {
-			return d.short(p, LayerNull, len(data))
-		}
-		p.Stack.push(LayerNull)
-		// host byte order for DLT_NULL, network order for DLT_LOOP: the
-		// family is small, so whichever reading is small is right.
-		fam := binary.LittleEndian.Uint32(data)
-		if fam > 0xffff {
-			fam = binary.BigEndian.Uint32(data)
-		}
-		data = data[4:]
-		switch fam {
-		case 2:
-			n = nIPv4
-		case 10, 24, 28, 30: // AF_INET6 on Linux, NetBSD/OpenBSD, FreeBSD, macOS
-			n = nIPv6
-		default:
-			return nil
-		}
-	case layers.LinkTypePPP, layers.LinkTypePPP_HDLC:
-		n = nPPP
-	default:
-		return &DecodeError{Layer: LayerNone, Msg: "unsupported link type " + itoa(int(link))}
+	data, n, err := d.link(link, data, p)
+	if err != nil || n == nStop {
+		return err
 	}
 	return d.decode(n, data, p)
 }
 
-// decode walks the layers from n.
+// link is the link-type table: the link header, then the first step.
+func (d *Decoder) link(link layers.LinkType, data []byte, p *Packet) ([]byte, next, error) {
+	switch link {
+	case layers.LinkTypeEthernet:
+		return data, nEthernet, nil
+	case layers.LinkTypeRaw, linkTypeRawOld, linkTypeRawOpenBSD:
+		return data, nIPGuess, nil
+	case layers.LinkTypeIPv4:
+		return data, nIPv4, nil
+	case layers.LinkTypeIPv6:
+		return data, nIPv6, nil
+	case layers.LinkTypeLinuxSLL:
+		return d.sll(data, p)
+	case layers.LinkTypeLinuxSLL2:
+		return d.sll2(data, p)
+	case layers.LinkTypeNull, layers.LinkTypeLoop:
+		return d.null(data, p)
+	case layers.LinkTypePPP, layers.LinkTypePPP_HDLC:
+		return data, nPPP, nil
+	}
+	return nil, nStop, &DecodeError{Layer: LayerNone, Msg: "unsupported link type " + itoa(int(link))}
+}
+
+// decode walks the layers from n, one step per header.
 func (d *Decoder) decode(n next, data []byte, p *Packet) error {
-	for {
+	var err error
+	for n != nStop && err == nil {
 		switch n {
-		case nStop:
-			return nil
 		case nEthernet:
-			if len(data) < 14 {
-				return d.short(p, LayerEthernet, len(data))
-			}
-			if !p.Stack.push(LayerEthernet) {
-				return tooDeep(LayerEthernet)
-			}
-			d.etype = binary.BigEndian.Uint16(data[12:14])
-			data = data[14:]
-			n = nEtherType
-		case nEtherType:
-			switch d.etype {
-			case 0x0800:
-				n = nIPv4
-			case 0x86dd:
-				n = nIPv6
-			case 0x8100, 0x88a8, 0x9100, 0x9200:
-				l := LayerVLAN
-				if d.etype != 0x8100 {
-					l = LayerQinQ
-				}
-				if len(data) < 4 {
-					return d.short(p, l, len(data))
-				}
-				if !p.Stack.push(l) {
-					return tooDeep(l)
-				}
-				d.etype = binary.BigEndian.Uint16(data[2:4])
-				data = data[4:]
-				continue
-			case 0x8847, 0x8848:
-				n = nMPLS
-			case 0x8864:
-				if len(data) < 8 {
-					return d.short(p, LayerPPPoE, len(data))
-				}
-				if !p.Stack.push(LayerPPPoE) {
-					return tooDeep(LayerPPPoE)
-				}
-				// The PPPoE length field is not trusted (captures have it
-				// wrong where the IP length is right): the IP total length
-				// trims Ethernet padding instead.
-				data, n = pppProto(data[6:], 2)
-			case 0x880b:
-				n = nPPP
-			case 0x6558:
-				n = nEthernet
-			case 0x88be, 0x22eb:
-				n = nERSPAN
-			default:
-				return nil // ARP, LLDP, PPPoE discovery...: not IP
-			}
-		case nPPP:
-			if len(data) >= 2 && data[0] == 0xff && data[1] == 0x03 {
-				data = data[2:]
-			}
-			if len(data) < 1 || (data[0]&1 == 0 && len(data) < 2) {
-				return d.short(p, LayerPPP, len(data))
-			}
-			if !p.Stack.push(LayerPPP) {
-				return tooDeep(LayerPPP)
-			}
-			w := 2
-			if data[0]&1 == 1 { // protocol field compressed to one byte
-				w = 1
-			}
-			data, n = pppProto(data, w)
-		case nMPLS:
-			for {
-				if len(data) < 4 {
-					return d.short(p, LayerMPLS, len(data))
-				}
-				if !p.Stack.push(LayerMPLS) {
-					return tooDeep(LayerMPLS)
-				}
-				bottom := data[2]&1 == 1
-				data = data[4:]
-				if bottom {
-					break
-				}
-			}
-			if len(data) == 0 {
-				return nil
-			}
-			switch data[0] >> 4 {
-			case 4:
-				n = nIPv4
-			case 6:
-				n = nIPv6
-			case 0: // pseudowire control word, then Ethernet
-				if len(data) < 4 {
-					return d.short(p, LayerMPLS, len(data))
-				}
-				data = data[4:]
-				n = nEthernet
-			default:
-				return nil
-			}
-		case nIPGuess:
-			if len(data) == 0 {
-				return d.short(p, LayerIPv4, 0)
-			}
-			switch data[0] >> 4 {
-			case 4:
-				n = nIPv4
-			case 6:
-				n = nIPv6
-			default:
-				return &DecodeError{Layer: LayerIPv4, Msg: "IP version " + itoa(int(data[0]>>4)) + " in a raw IP frame"}
-			}
+			data, n, err = d.ethernet(data, p)
+		case nVLAN:
+			data, n, err = d.vlan(data, p, LayerVLAN)
+		case nQinQ:
+			data, n, err = d.vlan(data, p, LayerQinQ)
 		case nIPv4:
-			var err error
 			data, n, err = d.ipv4(data, p)
-			if err != nil || n == nStop {
-				return err
-			}
 		case nIPv6:
-			var err error
 			data, n, err = d.ipv6(data, p)
-			if err != nil || n == nStop {
-				return err
-			}
+		case nIPGuess:
+			data, n, err = d.ipGuess(data, p)
+		case nPPP:
+			data, n, err = d.ppp(data, p)
+		case nPPPoE:
+			data, n, err = d.pppoe(data, p)
+		case nMPLS:
+			data, n, err = d.mpls(data, p)
 		case nGRE:
-			if !p.Stack.push(LayerGRE) {
-				return tooDeep(LayerGRE)
-			}
-			if err := d.gre.DecodeFromBytes(data, gopacket.NilDecodeFeedback); err != nil {
-				return d.layerErr(p, LayerGRE, len(data), 4, err)
-			}
-			data = d.gre.Payload
-			d.etype = uint16(d.gre.Protocol)
-			n = nEtherType
-			if d.etype == 0x88be && !d.gre.SeqPresent {
-				// ERSPAN type I: no ERSPAN header, the mirrored frame follows
-				if !p.Stack.push(LayerERSPAN) {
-					return tooDeep(LayerERSPAN)
-				}
-				n = nEthernet
-			}
-		case nERSPAN:
-			if !p.Stack.push(LayerERSPAN) {
-				return tooDeep(LayerERSPAN)
-			}
-			if d.etype == 0x22eb { // type III: 12 bytes, 8 more with the O flag
-				if len(data) < 12 {
-					return d.short(p, LayerERSPAN, len(data))
-				}
-				h := 12
-				if data[11]&1 == 1 {
-					h += 8
-				}
-				if len(data) < h {
-					return d.short(p, LayerERSPAN, len(data))
-				}
-				data = data[h:]
-			} else {
-				if err := d.erspan.DecodeFromBytes(data, gopacket.NilDecodeFeedback); err != nil {
-					return d.layerErr(p, LayerERSPAN, len(data), 8, err)
-				}
-				data = d.erspan.Payload
-			}
-			n = nEthernet
+			data, n, err = d.greHdr(data, p)
+		case nERSPAN2:
+			data, n, err = d.erspan2(data, p)
+		case nERSPAN3:
+			data, n, err = d.erspan3(data, p)
 		case nVXLAN:
-			if err := d.vxlan.DecodeFromBytes(data, gopacket.NilDecodeFeedback); err != nil {
-				return d.layerErr(p, LayerVXLAN, len(data), 8, err)
-			}
-			if !p.Stack.push(LayerVXLAN) {
-				return tooDeep(LayerVXLAN)
-			}
-			data = d.vxlan.Payload
-			n = nEthernet
+			data, n, err = d.vxlanHdr(data, p)
 		case nGeneve:
-			if err := d.geneve.DecodeFromBytes(data, gopacket.NilDecodeFeedback); err != nil {
-				return d.layerErr(p, LayerGeneve, len(data), 8, err)
-			}
-			if !p.Stack.push(LayerGeneve) {
-				return tooDeep(LayerGeneve)
-			}
-			data = d.geneve.Payload
-			d.etype = uint16(d.geneve.Protocol)
-			n = nEtherType
+			data, n, err = d.geneveHdr(data, p)
 		case nGTPU:
-			if err := d.gtp.DecodeFromBytes(data, gopacket.NilDecodeFeedback); err != nil {
-				return d.layerErr(p, LayerGTPU, len(data), 8, err)
-			}
-			if !p.Stack.push(LayerGTPU) {
-				return tooDeep(LayerGTPU)
-			}
-			data = d.gtp.Payload
-			if d.gtp.MessageType != 255 || len(data) == 0 { // only G-PDUs carry user packets
-				return nil
-			}
-			n = nIPGuess
+			data, n, err = d.gtpu(data, p)
 		case nEtherIP:
-			if len(data) < 2 {
-				return d.short(p, LayerEtherIP, len(data))
-			}
-			if !p.Stack.push(LayerEtherIP) {
-				return tooDeep(LayerEtherIP)
-			}
-			data = data[2:]
-			n = nEthernet
+			data, n, err = d.etherIP(data, p)
+		default:
+			n = nStop
 		}
 	}
+	return err
+}
+
+// sll decodes a Linux cooked v1 header. The device is unknown in v1; the
+// packet type tells in from out.
+func (d *Decoder) sll(data []byte, p *Packet) ([]byte, next, error) {
+	if len(data) < 16 {
+		return nil, nStop, d.short(p, LayerSLL, len(data))
+	}
+	p.Stack.push(LayerSLL)
+	p.Point |= uint64(binary.BigEndian.Uint16(data[0:2]))
+	return data[16:], etherNext(binary.BigEndian.Uint16(data[14:16])), nil
+}
+
+// sll2 decodes a Linux cooked v2 header: interface index and packet type.
+func (d *Decoder) sll2(data []byte, p *Packet) ([]byte, next, error) {
+	if len(data) < 20 {
+		return nil, nStop, d.short(p, LayerSLL2, len(data))
+	}
+	p.Stack.push(LayerSLL2)
+	p.Point |= uint64(binary.BigEndian.Uint32(data[4:8]))<<8 | uint64(data[10])
+	return data[20:], etherNext(binary.BigEndian.Uint16(data[0:2])), nil
+}
+
+// null decodes a BSD loopback header (DLT_NULL, DLT_LOOP).
+func (d *Decoder) null(data []byte, p *Packet) ([]byte, next, error) {
+	if len(data) < 4 {
+		return nil, nStop, d.short(p, LayerNull, len(data))
+	}
+	p.Stack.push(LayerNull)
+	// host byte order for DLT_NULL, network order for DLT_LOOP: the
+	// family is small, so whichever reading is small is right.
+	fam := binary.LittleEndian.Uint32(data)
+	if fam > 0xffff {
+		fam = binary.BigEndian.Uint32(data)
+	}
+	switch fam {
+	case 2:
+		return data[4:], nIPv4, nil
+	case 10, 24, 28, 30: // AF_INET6 on Linux, NetBSD/OpenBSD, FreeBSD, macOS
+		return data[4:], nIPv6, nil
+	}
+	return nil, nStop, nil
+}
+
+// ethernet decodes an Ethernet II header.
+func (d *Decoder) ethernet(data []byte, p *Packet) ([]byte, next, error) {
+	if len(data) < 14 {
+		return nil, nStop, d.short(p, LayerEthernet, len(data))
+	}
+	if !p.Stack.push(LayerEthernet) {
+		return nil, nStop, tooDeep(LayerEthernet)
+	}
+	return data[14:], etherNext(binary.BigEndian.Uint16(data[12:14])), nil
+}
+
+// vlan decodes an 802.1Q or 802.1ad tag (l says which).
+func (d *Decoder) vlan(data []byte, p *Packet, l Layer) ([]byte, next, error) {
+	if len(data) < 4 {
+		return nil, nStop, d.short(p, l, len(data))
+	}
+	if !p.Stack.push(l) {
+		return nil, nStop, tooDeep(l)
+	}
+	return data[4:], etherNext(binary.BigEndian.Uint16(data[2:4])), nil
+}
+
+// pppoe decodes a PPPoE session header and its 2-byte PPP protocol. The
+// PPPoE length field is not trusted (captures have it wrong where the IP
+// length is right): the IP total length trims Ethernet padding instead.
+func (d *Decoder) pppoe(data []byte, p *Packet) ([]byte, next, error) {
+	if len(data) < 8 {
+		return nil, nStop, d.short(p, LayerPPPoE, len(data))
+	}
+	if !p.Stack.push(LayerPPPoE) {
+		return nil, nStop, tooDeep(LayerPPPoE)
+	}
+	data, n := pppProto(data[6:], 2)
+	return data, n, nil
+}
+
+// ppp decodes a PPP header, with or without the ff 03 address and control
+// bytes, with a 1- or 2-byte protocol field.
+func (d *Decoder) ppp(data []byte, p *Packet) ([]byte, next, error) {
+	if len(data) >= 2 && data[0] == 0xff && data[1] == 0x03 {
+		data = data[2:]
+	}
+	if len(data) < 1 || (data[0]&1 == 0 && len(data) < 2) {
+		return nil, nStop, d.short(p, LayerPPP, len(data))
+	}
+	if !p.Stack.push(LayerPPP) {
+		return nil, nStop, tooDeep(LayerPPP)
+	}
+	w := 2
+	if data[0]&1 == 1 { // protocol field compressed to one byte
+		w = 1
+	}
+	data, n := pppProto(data, w)
+	return data, n, nil
 }
 
 // pppProto reads a PPP protocol field of w bytes and says what follows.
@@ -350,14 +308,157 @@ func pppProto(data []byte, w int) ([]byte, next) {
 	}
 	data = data[w:]
 	switch proto {
-	case 0x0021:
+	case pppProtoIPv4:
 		return data, nIPv4
-	case 0x0057:
+	case pppProtoIPv6:
 		return data, nIPv6
-	case 0x0281, 0x0283:
+	case pppProtoMPLS, pppProtoMPLSMul:
 		return data, nMPLS
 	}
 	return data, nStop
+}
+
+// mpls decodes an MPLS label stack and guesses what it carries.
+func (d *Decoder) mpls(data []byte, p *Packet) ([]byte, next, error) {
+	for {
+		if len(data) < 4 {
+			return nil, nStop, d.short(p, LayerMPLS, len(data))
+		}
+		if !p.Stack.push(LayerMPLS) {
+			return nil, nStop, tooDeep(LayerMPLS)
+		}
+		bottom := data[2]&1 == 1
+		data = data[4:]
+		if bottom {
+			break
+		}
+	}
+	if len(data) == 0 {
+		return nil, nStop, nil
+	}
+	switch data[0] >> 4 {
+	case 4:
+		return data, nIPv4, nil
+	case 6:
+		return data, nIPv6, nil
+	case 0: // pseudowire control word, then Ethernet
+		if len(data) < 4 {
+			return nil, nStop, d.short(p, LayerMPLS, len(data))
+		}
+		return data[4:], nEthernet, nil
+	}
+	return nil, nStop, nil
+}
+
+// ipGuess tells IPv4 from IPv6 by the version nibble.
+func (d *Decoder) ipGuess(data []byte, p *Packet) ([]byte, next, error) {
+	if len(data) == 0 {
+		return nil, nStop, d.short(p, LayerIPv4, 0)
+	}
+	switch data[0] >> 4 {
+	case 4:
+		return data, nIPv4, nil
+	case 6:
+		return data, nIPv6, nil
+	}
+	return nil, nStop, &DecodeError{Layer: LayerIPv4, Msg: "IP version " + itoa(int(data[0]>>4)) + " in a raw IP frame"}
+}
+
+// greHdr decodes a GRE header.
+func (d *Decoder) greHdr(data []byte, p *Packet) ([]byte, next, error) {
+	if !p.Stack.push(LayerGRE) {
+		return nil, nStop, tooDeep(LayerGRE)
+	}
+	if err := d.gre.DecodeFromBytes(data, gopacket.NilDecodeFeedback); err != nil {
+		return nil, nStop, d.layerErr(p, LayerGRE, len(data), 4, err)
+	}
+	proto := uint16(d.gre.Protocol)
+	if proto == etherERSPAN2 && !d.gre.SeqPresent {
+		// ERSPAN type I: no ERSPAN header, the mirrored frame follows
+		if !p.Stack.push(LayerERSPAN) {
+			return nil, nStop, tooDeep(LayerERSPAN)
+		}
+		return d.gre.Payload, nEthernet, nil
+	}
+	return d.gre.Payload, etherNext(proto), nil
+}
+
+// erspan2 decodes an ERSPAN type II header.
+func (d *Decoder) erspan2(data []byte, p *Packet) ([]byte, next, error) {
+	if !p.Stack.push(LayerERSPAN) {
+		return nil, nStop, tooDeep(LayerERSPAN)
+	}
+	if err := d.erspan.DecodeFromBytes(data, gopacket.NilDecodeFeedback); err != nil {
+		return nil, nStop, d.layerErr(p, LayerERSPAN, len(data), 8, err)
+	}
+	return d.erspan.Payload, nEthernet, nil
+}
+
+// erspan3 decodes an ERSPAN type III header: 12 bytes, 8 more with the O
+// flag.
+func (d *Decoder) erspan3(data []byte, p *Packet) ([]byte, next, error) {
+	if !p.Stack.push(LayerERSPAN) {
+		return nil, nStop, tooDeep(LayerERSPAN)
+	}
+	if len(data) < 12 {
+		return nil, nStop, d.short(p, LayerERSPAN, len(data))
+	}
+	h := 12
+	if data[11]&1 == 1 {
+		h += 8
+	}
+	if len(data) < h {
+		return nil, nStop, d.short(p, LayerERSPAN, len(data))
+	}
+	return data[h:], nEthernet, nil
+}
+
+// vxlanHdr decodes a VXLAN header.
+func (d *Decoder) vxlanHdr(data []byte, p *Packet) ([]byte, next, error) {
+	if err := d.vxlan.DecodeFromBytes(data, gopacket.NilDecodeFeedback); err != nil {
+		return nil, nStop, d.layerErr(p, LayerVXLAN, len(data), 8, err)
+	}
+	if !p.Stack.push(LayerVXLAN) {
+		return nil, nStop, tooDeep(LayerVXLAN)
+	}
+	return d.vxlan.Payload, nEthernet, nil
+}
+
+// geneveHdr decodes a Geneve header.
+func (d *Decoder) geneveHdr(data []byte, p *Packet) ([]byte, next, error) {
+	if err := d.geneve.DecodeFromBytes(data, gopacket.NilDecodeFeedback); err != nil {
+		return nil, nStop, d.layerErr(p, LayerGeneve, len(data), 8, err)
+	}
+	if !p.Stack.push(LayerGeneve) {
+		return nil, nStop, tooDeep(LayerGeneve)
+	}
+	return d.geneve.Payload, etherNext(uint16(d.geneve.Protocol)), nil
+}
+
+// gtpu decodes a GTP-U header; only G-PDUs carry user packets.
+func (d *Decoder) gtpu(data []byte, p *Packet) ([]byte, next, error) {
+	if err := d.gtp.DecodeFromBytes(data, gopacket.NilDecodeFeedback); err != nil {
+		return nil, nStop, d.layerErr(p, LayerGTPU, len(data), 8, err)
+	}
+	if !p.Stack.push(LayerGTPU) {
+		return nil, nStop, tooDeep(LayerGTPU)
+	}
+	data = d.gtp.Payload
+	if d.gtp.MessageType != 255 || len(data) == 0 {
+		return nil, nStop, nil
+	}
+	return data, nIPGuess, nil
+}
+
+// etherIP decodes an EtherIP header (RFC 3378).
+func (d *Decoder) etherIP(data []byte, p *Packet) ([]byte, next, error) {
+	if len(data) < 2 {
+		return nil, nStop, d.short(p, LayerEtherIP, len(data))
+	}
+	if !p.Stack.push(LayerEtherIP) {
+		return nil, nStop, tooDeep(LayerEtherIP)
+	}
+	return data[2:], nEthernet, nil
 }
 
 // ipv4 decodes an IPv4 header and says what follows it.
@@ -700,86 +801,9 @@ func (d *Decoder) icmp(data []byte, family uint8, p *Packet) error {
 		}
 	}
 	if quotes {
-		parseQuote(data[8:], &h.Quoted)
+		_ = icmpquote.Parse(data[8:], &h.Quoted) // a quote cut short leaves Quoted.Family 0
 	}
 	return nil
-}
-
-// parseQuote reads as much of a quoted packet as is there.
-func parseQuote(b []byte, q *Quote) {
-	if len(b) < 1 {
-		return
-	}
-	var l4 []byte
-	switch b[0] >> 4 {
-	case 4:
-		if len(b) < 20 {
-			return
-		}
-		ihl := int(b[0]&0x0f) * 4
-		if ihl < 20 || len(b) < ihl {
-			return
-		}
-		q.Family = 4
-		q.TotalLen = int(binary.BigEndian.Uint16(b[2:4]))
-		ff := binary.BigEndian.Uint16(b[6:8])
-		q.DF = ff&0x4000 != 0
-		q.Proto = b[9]
-		copy(q.Src[:4], b[12:16])
-		copy(q.Dst[:4], b[16:20])
-		if ff&0x1fff != 0 { // not the first fragment: no transport header
-			return
-		}
-		l4 = b[ihl:]
-	case 6:
-		if len(b) < 40 {
-			return
-		}
-		q.Family = 6
-		q.TotalLen = 40 + int(binary.BigEndian.Uint16(b[4:6]))
-		copy(q.Src[:], b[8:24])
-		copy(q.Dst[:], b[24:40])
-		nh, off := b[6], 40
-	walk:
-		for {
-			switch nh {
-			case 0, 43, 60:
-				if len(b) < off+2 {
-					return
-				}
-				nh = b[off]
-				off += (int(b[off+1]) + 1) * 8
-			case 44:
-				if len(b) < off+8 {
-					return
-				}
-				if binary.BigEndian.Uint16(b[off+2:off+4])&^7 != 0 {
-					q.Proto = b[off]
-					return
-				}
-				nh = b[off]
-				off += 8
-			default:
-				break walk
-			}
-			if off > len(b) {
-				return
-			}
-		}
-		q.Proto = nh
-		l4 = b[off:]
-	default:
-		return
-	}
-	if (q.Proto == 6 || q.Proto == 17) && len(l4) >= 4 {
-		q.SrcPort = binary.BigEndian.Uint16(l4[0:2])
-		q.DstPort = binary.BigEndian.Uint16(l4[2:4])
-		q.HasPorts = true
-		if q.Proto == 6 && len(l4) >= 8 {
-			q.Seq = binary.BigEndian.Uint32(l4[4:8])
-			q.HasSeq = true
-		}
-	}
 }
 
 // DecodeReassembled decodes the upper layers of a reassembled IP datagram:

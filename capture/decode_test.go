@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"github.com/mtukit/mtukit/mss"
 	"net"
 	"testing"
 
@@ -134,7 +135,7 @@ func TestDecodeEncapsulations(t *testing.T) {
 			if got := p.Stack.String(); got != tc.stack {
 				t.Errorf("stack %s, want %s", got, tc.stack)
 			}
-			if p.L4 != 6 || p.TCP.SrcPort != 40000 || p.TCP.DstPort != 443 || p.TCP.PayloadLen != 100 || p.TCP.Flags != FlagSYN {
+			if p.L4 != 6 || p.TCP.SrcPort != 40000 || p.TCP.DstPort != 443 || p.TCP.PayloadLen != 100 || p.TCP.Flags != mss.FlagSYN {
 				t.Errorf("inner TCP %+v", p.TCP)
 			}
 			s, err := readOptions(p.TCP.Header)

@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"github.com/mtukit/mtukit/mss"
 	"slices"
 	"strings"
 	"testing"
@@ -158,7 +159,7 @@ func TestNotBlackhole(t *testing.T) {
 			download(s)
 			_, seq := s.send(server, 1400)
 			backoff(s, server, seq, 1400, 3, 200*time.Millisecond)
-			s.segment(client, FlagRST, s.side[client].seq, 0, nil)
+			s.segment(client, mss.FlagRST, s.side[client].seq, 0, nil)
 		}, nil},
 		{"receiver vanished after the request", func(s *scenario) {
 			s.handshake(s.mss(), s.mss())
@@ -375,9 +376,9 @@ func TestOversizeAndOffload(t *testing.T) {
 func TestMSSClampedTwoPoints(t *testing.T) {
 	// The same SYN seen on two interfaces of a router (pcapng), before and
 	// after a clamp to 1300.
-	syn := func(mss uint16) []byte {
+	syn := func(v uint16) []byte {
 		s := newScenario(t, false)
-		s.segment(client, FlagSYN, 1000, 0, []layers.TCPOption{mssOpt(mss)})
+		s.segment(client, mss.FlagSYN, 1000, 0, []layers.TCPOption{mssOpt(v)})
 		return lastFrame(t, s)
 	}
 	b := pcapngOf(t, []ngPacket{{iface: 0, data: syn(1460)}, {iface: 1, data: syn(1300)}})
@@ -447,7 +448,7 @@ func TestFragmentedSYN(t *testing.T) {
 			}
 			c.seq++
 			sv.ack = c.seq
-			s.segment(server, FlagSYN|FlagACK, sv.seq, 0, []layers.TCPOption{mssOpt(s.mss())})
+			s.segment(server, mss.FlagSYN|mss.FlagACK, sv.seq, 0, []layers.TCPOption{mssOpt(s.mss())})
 			r := s.report()
 			if len(r.FlowTable) != 1 || r.FlowTable[0].Directions[0].MSS != 1300 || !r.FlowTable[0].Directions[0].SYN {
 				t.Fatalf("want the client's reassembled SYN with MSS 1300 in the flow table\n%s", text(r))

@@ -305,7 +305,7 @@ func (a *Analyzer) tcp(f *flow, di int, p *Packet) {
 	if !d.pointSet {
 		d.point, d.pointSet = p.Point, true
 	} else if p.Point != d.point {
-		if t.Flags&FlagSYN != 0 && d.syn && t.Seq == d.synSeq && !t.OptsCut {
+		if t.Flags&mss.FlagSYN != 0 && d.syn && t.Seq == d.synSeq && !t.OptsCut {
 			if s, err := readOptions(t.Header); err == nil && s.MSS != d.opts.MSS && !d.rd().mssOtherSet {
 				r := d.wr()
 				r.mssOther, r.mssOtherSet, r.mssOtherNum = s.MSS, true, p.Num
@@ -327,7 +327,7 @@ func (a *Analyzer) tcp(f *flow, di int, p *Packet) {
 	var sum mss.Summary
 	haveSum := false
 	if t.OptsCut {
-		if t.Flags&FlagSYN != 0 {
+		if t.Flags&mss.FlagSYN != 0 {
 			sum, haveSum = readCutOptions(t.Header, &a.scratch)
 		}
 	} else if len(t.Options) > 0 && !tsOnly(t.Options) {
@@ -342,13 +342,13 @@ func (a *Analyzer) tcp(f *flow, di int, p *Packet) {
 		}
 	}
 
-	if f.rtt == 0 && f.synTime != 0 && (t.Flags&FlagSYN != 0 || t.Flags&FlagACK != 0) && p.Time > f.synTime {
+	if f.rtt == 0 && f.synTime != 0 && (t.Flags&mss.FlagSYN != 0 || t.Flags&mss.FlagACK != 0) && p.Time > f.synTime {
 		// SYN -> SYN-ACK, or SYN-ACK -> ACK: a round trip seen from here
-		if t.Flags&FlagSYN != 0 || d.syn {
+		if t.Flags&mss.FlagSYN != 0 || d.syn {
 			f.rtt = p.Time - f.synTime
 		}
 	}
-	if t.Flags&FlagSYN != 0 {
+	if t.Flags&mss.FlagSYN != 0 {
 		f.synTime = p.Time
 		if !d.syn {
 			d.syn, d.synNum, d.synSeq = true, p.Num, t.Seq
@@ -361,19 +361,19 @@ func (a *Analyzer) tcp(f *flow, di int, p *Packet) {
 			d.seqInit, d.sndMax = true, t.Seq+1
 		}
 	}
-	if t.Flags&FlagRST != 0 {
+	if t.Flags&mss.FlagRST != 0 {
 		d.rst = true
 	}
-	if t.Flags&FlagFIN != 0 {
+	if t.Flags&mss.FlagFIN != 0 {
 		d.fin = true
 	}
 	d.win = t.Window
-	d.winZero = t.Window == 0 && t.Flags&FlagRST == 0
+	d.winZero = t.Window == 0 && t.Flags&mss.FlagRST == 0
 
 	if t.PayloadLen > 0 {
 		a.tcpData(f, d, peer, p)
 	}
-	if t.Flags&FlagACK != 0 {
+	if t.Flags&mss.FlagACK != 0 {
 		a.tcpAck(peer, d, p, haveSum)
 	}
 }

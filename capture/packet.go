@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/mtukit/mtukit/icmpquote"
 )
 
 // Layer is one header in a packet's encapsulation, as the report names it.
@@ -144,18 +146,6 @@ func addrOf(family uint8, b *[16]byte) netip.Addr {
 	return netip.Addr{}
 }
 
-// TCP flags.
-const (
-	FlagFIN = 0x01
-	FlagSYN = 0x02
-	FlagRST = 0x04
-	FlagPSH = 0x08
-	FlagACK = 0x10
-	FlagURG = 0x20
-	FlagECE = 0x40
-	FlagCWR = 0x80
-)
-
 // TCPHeader is what the analyzer keeps of a TCP header.
 type TCPHeader struct {
 	SrcPort, DstPort uint16
@@ -197,18 +187,9 @@ func (h *ICMPHeader) IsPTB(family uint8) bool {
 	return family == 6 && h.Type == 2
 }
 
-// Quote is the start of the packet an ICMP error message carries.
-type Quote struct {
-	Family           uint8 // 0 when nothing usable is quoted
-	Src, Dst         [16]byte
-	TotalLen         int // the quoted IP header's total length
-	DF               bool
-	Proto            uint8
-	SrcPort, DstPort uint16 // when at least 4 bytes of the transport header are quoted
-	HasPorts         bool
-	Seq              uint32 // TCP sequence number, when quoted
-	HasSeq           bool
-}
+// Quote is the start of the packet an ICMP error message carries, as the
+// prober reads it too.
+type Quote = icmpquote.Quote
 
 // Packet is one decoded frame: what the analyzer needs of it. Slices point
 // into the frame and are valid only until the next frame is read.

@@ -9,6 +9,7 @@ import (
 )
 
 // Finding codes. They are stable: scripts and the web page key on them.
+// Codes (codes.go) describes each.
 const (
 	CodeBlackhole         = "blackhole"          // full-size segments vanish, no ICMP: a PMTUD black hole
 	CodePTB               = "ptb"                // an ICMP packet-too-big, and the sender shrank (or sent nothing more)
@@ -26,14 +27,6 @@ const (
 	CodeBadTCPOption      = "bad_tcp_option"     // malformed TCP options
 	CodeMalformedPacket   = "malformed_packet"   // headers that do not parse
 )
-
-// codeOrder ranks codes of the same severity in the text report.
-var codeOrder = map[string]int{
-	CodeBlackhole: 0, CodePTBIgnored: 1, CodeOversizeSegment: 2, CodePTBSuspicious: 3,
-	CodeTunnelMSS: 4, CodeFragmentOverlap: 5, CodeFragmentMalformed: 6, CodeDFConflict: 7,
-	CodeFragmentation: 8, CodeMSSLow: 9, CodeBadTCPOption: 10, CodePTB: 11, CodeMSSClamped: 12,
-	CodeOffload: 13, CodeMalformedPacket: 14,
-}
 
 // Severity ranks findings.
 type Severity int

@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bytes"
+	"github.com/mtukit/mtukit/mss"
 	"net"
 	"testing"
 	"time"
@@ -114,7 +115,7 @@ func (s *scenario) write(ls ...gopacket.SerializableLayer) int64 {
 func (s *scenario) segment(from int, flags uint8, seq uint32, n int, opts []layers.TCPOption) int64 {
 	a, b := &s.side[from], &s.side[1-from]
 	tcp := &layers.TCP{SrcPort: layers.TCPPort(a.port), DstPort: layers.TCPPort(b.port), Seq: seq, Ack: a.ack, Window: a.win, Options: opts,
-		FIN: flags&FlagFIN != 0, SYN: flags&FlagSYN != 0, RST: flags&FlagRST != 0, PSH: flags&FlagPSH != 0, ACK: flags&FlagACK != 0}
+		FIN: flags&mss.FlagFIN != 0, SYN: flags&mss.FlagSYN != 0, RST: flags&mss.FlagRST != 0, PSH: flags&mss.FlagPSH != 0, ACK: flags&mss.FlagACK != 0}
 	return s.write(s.eth(), s.ipLayer(a.ip, b.ip, layers.IPProtocolTCP, a.df), tcp, gopacket.Payload(make([]byte, n)))
 }
 
@@ -152,35 +153,35 @@ func (s *scenario) handshake(clientMSS, serverMSS uint16) {
 		co = append(co, sackPermOpt())
 		so = append(so, sackPermOpt())
 	}
-	s.segment(client, FlagSYN, c.seq, 0, co)
+	s.segment(client, mss.FlagSYN, c.seq, 0, co)
 	c.seq++
 	sv.ack = c.seq
 	s.wait(10 * time.Millisecond)
-	s.segment(server, FlagSYN|FlagACK, sv.seq, 0, so)
+	s.segment(server, mss.FlagSYN|mss.FlagACK, sv.seq, 0, so)
 	sv.seq++
 	c.ack = sv.seq
 	s.wait(10 * time.Millisecond)
-	s.segment(client, FlagACK, c.seq, 0, nil)
+	s.segment(client, mss.FlagACK, c.seq, 0, nil)
 }
 
 // send sends n new bytes from side from and returns (frame, seq).
 func (s *scenario) send(from, n int) (int64, uint32) {
 	a := &s.side[from]
 	seq := a.seq
-	num := s.segment(from, FlagACK|FlagPSH, seq, n, nil)
+	num := s.segment(from, mss.FlagACK|mss.FlagPSH, seq, n, nil)
 	a.seq += uint32(n)
 	return num, seq
 }
 
 // resend retransmits n bytes from seq.
 func (s *scenario) resend(from int, seq uint32, n int) int64 {
-	return s.segment(from, FlagACK|FlagPSH, seq, n, nil)
+	return s.segment(from, mss.FlagACK|mss.FlagPSH, seq, n, nil)
 }
 
 // ackTo makes side from acknowledge the other side's data up to seq.
 func (s *scenario) ackTo(from int, seq uint32, opts ...layers.TCPOption) int64 {
 	s.side[from].ack = seq
-	return s.segment(from, FlagACK, s.side[from].seq, 0, opts)
+	return s.segment(from, mss.FlagACK, s.side[from].seq, 0, opts)
 }
 
 // ackAll acknowledges everything the other side sent.

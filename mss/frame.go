@@ -67,107 +67,9 @@ type packet struct {
 // IP packet; otherwise why not.
 func locate(buf []byte, fr Framing) (packet, Reason) {
 	p := packet{pppoeLen: -1}
-	var l3 int
-	var family encap.Family // 0: decide by the version nibble
-	switch fr {
-	case FrameIP:
-	case FrameEthernet:
-		if len(buf) < 14 {
-			return p, ReasonShort
-		}
-		et := binary.BigEndian.Uint16(buf[12:])
-		off := 14
-		for tags := 0; ; tags++ {
-			if et == etherVLAN || et == etherQinQ || et == etherQinQ1 || et == etherQinQ2 {
-				if tags == maxTags {
-					return p, ReasonNotIP
-				}
-				if len(buf) < off+4 {
-					return p, ReasonShort
-				}
-				et = binary.BigEndian.Uint16(buf[off+2:])
-				off += 4
-				continue
-			}
-			break
-		}
-		switch et {
-		case etherIPv4:
-			family = encap.IPv4
-		case etherIPv6:
-			family = encap.IPv6
-		case etherPPPoES:
-			if len(buf) < off+8 {
-				return p, ReasonShort
-			}
-			if buf[off] != 0x11 || buf[off+1] != 0 { // version 1, type 1, session data
-				return p, ReasonNotIP
-			}
-			switch binary.BigEndian.Uint16(buf[off+6:]) {
-			case pppIPv4:
-				family = encap.IPv4
-			case pppIPv6:
-				family = encap.IPv6
-			default:
-				return p, ReasonNotIP
-			}
-			p.pppoeLen = off + 4
-			off += 8
-		default:
-			return p, ReasonNotIP
-		}
-		l3 = off
-	case FrameLinuxSLL, FrameLinuxSLL2:
-		hl, po := 16, 14
-		if fr == FrameLinuxSLL2 {
-			hl, po = 20, 0
-		}
-		if len(buf) < hl {
-			return p, ReasonShort
-		}
-		switch binary.BigEndian.Uint16(buf[po:]) {
-		case etherIPv4:
-			family = encap.IPv4
-		case etherIPv6:
-			family = encap.IPv6
-		default:
-			return p, ReasonNotIP
-		}
-		l3 = hl
-	case FrameNull:
-		if len(buf) < 4 {
-			return p, ReasonShort
-		}
-		l3 = 4 // the family's value differs by OS; the version nibble decides
-	case FramePPP:
-		off := 0
-		if len(buf) >= 2 && buf[0] == 0xff && buf[1] == 0x03 {
-			off = 2
-		}
-		if len(buf) < off+1 {
-			return p, ReasonShort
-		}
-		proto := uint16(buf[off])
-		if proto&1 == 0 { // 2-byte protocol field (RFC 1661 §2: the last byte is odd)
-			if len(buf) < off+2 {
-				return p, ReasonShort
-			}
-			proto = binary.BigEndian.Uint16(buf[off:])
-			off += 2
-		} else {
-			off++
-		}
-		switch proto {
-		case pppIPv4:
-			family = encap.IPv4
-		case pppIPv6:
-			family = encap.IPv6
-		default:
-			return p, ReasonNotIP
-		}
-		l3 = off
-	default:
-		return p, ReasonNotIP
+	l3, family, r := p.link(buf, fr)
+	if r != ReasonNone {
+		return p, r
 	}
 	if len(buf) <= l3 {
 		return p, ReasonShort
@@ -184,7 +86,6 @@ func locate(buf []byte, fr Framing) (packet, Reason) {
 		}
 	}
 	p.family, p.l3 = family, l3
-	var r Reason
 	if family == encap.IPv4 {
 		r = p.ipv4(buf, v)
 	} else {
@@ -200,6 +101,128 @@ func locate(buf []byte, fr Framing) (packet, Reason) {
 		return p, ReasonBadHeader
 	}
 	return p, ReasonNone
+}
+
+// link is the framing table: it returns the offset of the IP header and its
+// family (0: decide by the version nibble).
+func (p *packet) link(buf []byte, fr Framing) (int, encap.Family, Reason) {
+	switch fr {
+	case FrameIP:
+		return 0, 0, ReasonNone
+	case FrameEthernet:
+		return p.ethernet(buf)
+	case FrameLinuxSLL:
+		return sll(buf, 16, 14)
+	case FrameLinuxSLL2:
+		return sll(buf, 20, 0)
+	case FrameNull:
+		if len(buf) < 4 {
+			return 0, 0, ReasonShort
+		}
+		return 4, 0, ReasonNone // the family's value differs by OS; the version nibble decides
+	case FramePPP:
+		return ppp(buf, 0)
+	}
+	return 0, 0, ReasonNotIP
+}
+
+// etherFamily is the EtherType table: the IP family an EtherType carries.
+func etherFamily(et uint16) (encap.Family, Reason) {
+	switch et {
+	case etherIPv4:
+		return encap.IPv4, ReasonNone
+	case etherIPv6:
+		return encap.IPv6, ReasonNone
+	}
+	return 0, ReasonNotIP
+}
+
+func isVLAN(et uint16) bool {
+	return et == etherVLAN || et == etherQinQ || et == etherQinQ1 || et == etherQinQ2
+}
+
+// ethernet walks an Ethernet II header, up to maxTags VLAN tags and a PPPoE
+// session header.
+func (p *packet) ethernet(buf []byte) (int, encap.Family, Reason) {
+	if len(buf) < 14 {
+		return 0, 0, ReasonShort
+	}
+	et := binary.BigEndian.Uint16(buf[12:])
+	off := 14
+	for tags := 0; isVLAN(et); tags++ {
+		if tags == maxTags {
+			return 0, 0, ReasonNotIP
+		}
+		if len(buf) < off+4 {
+			return 0, 0, ReasonShort
+		}
+		et = binary.BigEndian.Uint16(buf[off+2:])
+		off += 4
+	}
+	if et == etherPPPoES {
+		return p.pppoe(buf, off)
+	}
+	f, r := etherFamily(et)
+	return off, f, r
+}
+
+// pppoe reads a PPPoE session header at off and its 2-byte PPP protocol.
+func (p *packet) pppoe(buf []byte, off int) (int, encap.Family, Reason) {
+	if len(buf) < off+8 {
+		return 0, 0, ReasonShort
+	}
+	if buf[off] != 0x11 || buf[off+1] != 0 { // version 1, type 1, session data
+		return 0, 0, ReasonNotIP
+	}
+	f, r := pppFamily(binary.BigEndian.Uint16(buf[off+6:]))
+	if r != ReasonNone {
+		return 0, 0, r
+	}
+	p.pppoeLen = off + 4
+	return off + 8, f, ReasonNone
+}
+
+// sll reads a Linux cooked header of hl bytes with its protocol at po.
+func sll(buf []byte, hl, po int) (int, encap.Family, Reason) {
+	if len(buf) < hl {
+		return 0, 0, ReasonShort
+	}
+	f, r := etherFamily(binary.BigEndian.Uint16(buf[po:]))
+	return hl, f, r
+}
+
+// ppp reads a PPP header at off, with or without the ff 03 address and
+// control bytes, with a 1- or 2-byte protocol field.
+func ppp(buf []byte, off int) (int, encap.Family, Reason) {
+	if len(buf) >= off+2 && buf[off] == 0xff && buf[off+1] == 0x03 {
+		off += 2
+	}
+	if len(buf) < off+1 {
+		return 0, 0, ReasonShort
+	}
+	proto := uint16(buf[off])
+	if proto&1 == 0 { // 2-byte protocol field (RFC 1661 §2: the last byte is odd)
+		if len(buf) < off+2 {
+			return 0, 0, ReasonShort
+		}
+		proto = binary.BigEndian.Uint16(buf[off:])
+		off += 2
+	} else {
+		off++
+	}
+	f, r := pppFamily(proto)
+	return off, f, r
+}
+
+// pppFamily is the PPP protocol table: the IP family a protocol carries.
+func pppFamily(proto uint16) (encap.Family, Reason) {
+	switch proto {
+	case pppIPv4:
+		return encap.IPv4, ReasonNone
+	case pppIPv6:
+		return encap.IPv6, ReasonNone
+	}
+	return 0, ReasonNotIP
 }
 
 func (p *packet) ipv4(buf []byte, version byte) Reason {

@@ -157,6 +157,9 @@ const (
 	FlagRST = 0x04
 	FlagPSH = 0x08
 	FlagACK = 0x10
+	FlagURG = 0x20
+	FlagECE = 0x40
+	FlagCWR = 0x80
 )
 
 // HeaderLen returns the TCP header length given by the data offset of seg,
@@ -372,25 +375,7 @@ func Summarize(seg []byte) (Summary, error) {
 	return s, nil
 }
 
-// AppendOption appends an option of kind k carrying data (length 2+len(data)).
-// For EOL and NOP data is ignored and one byte is appended. It is for
-// building test segments; it does not pad.
-func AppendOption(b []byte, k Kind, data ...byte) []byte {
-	if k == KindEOL || k == KindNOP {
-		return append(b, byte(k))
-	}
-	b = append(b, byte(k), byte(2+len(data)))
-	return append(b, data...)
-}
-
 // AppendMSS appends an MSS option (kind 2, length 4) of value v.
 func AppendMSS(b []byte, v uint16) []byte {
 	return append(b, byte(KindMSS), 4, byte(v>>8), byte(v))
-}
-
-// AppendTimestamps appends a timestamps option (kind 8, length 10).
-func AppendTimestamps(b []byte, tsval, tsecr uint32) []byte {
-	b = append(b, byte(KindTS), 10)
-	b = binary.BigEndian.AppendUint32(b, tsval)
-	return binary.BigEndian.AppendUint32(b, tsecr)
 }

@@ -42,7 +42,7 @@ func locate(ctx context.Context, tr transport, o *Options, size int) (*HopReport
 	h := &HopReport{Size: size}
 	hp, ok := tr.(hopper)
 	if !ok || !hp.rawSocket() {
-		return nil, errors.New("hops: needs a raw socket (root)")
+		return nil, errors.New("the hop search needs a raw socket (root)")
 	}
 	defer hp.setTTL(0)
 	seq := uint32(40000)

@@ -94,8 +94,6 @@ type transport interface {
 	events() <-chan event
 	// quote is what a PTB must quote to be about probe (seq, size).
 	quote(seq uint32, size int) Quote
-	// matchAck reports whether an ack for seq that saw size concerns the
-	// probe of that size.
 	socket() string
 	maxSize() int // the outgoing interface MTU (0: unknown)
 	close() error
@@ -204,7 +202,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	defer cancel()
 
 	if o.Hops && o.Method != MethodICMP {
-		return nil, errors.New("hops: only with the icmp method")
+		return nil, errors.New("the hop search works only with the icmp method")
 	}
 	if o.Method == MethodTCP {
 		if err := tcpMSS(ctx, &o, rep); err != nil {
@@ -310,10 +308,6 @@ func search(ctx context.Context, tr transport, o Options, rep *Report, start tim
 	return rep, nil
 }
 
-// drive runs the strategy against the transport in real time. The
-// strategy decides every size; drive only adds a check that Min really
-// passes, for strategies that take it for granted and end on Min without
-// any acknowledgement, so a path below Min is an error, not an overshoot.
 // runState is what the driver learns over a run, across resumed searches.
 type runState struct {
 	lost     map[int]int // lost probes per size
@@ -330,186 +324,249 @@ func newRunState() *runState {
 	return &runState{lost: map[int]int{}, seq: uint32(rand.N(1 << 14))} // ICMP carries 16 bits of sequence; a run sends far fewer than 2^15 probes
 }
 
+// drive runs the strategy against the transport in real time. The
+// strategy decides every size; drive only adds a check that Min really
+// passes, for strategies that take it for granted and end on Min without
+// any acknowledgement, so a path below Min is an error, not an overshoot.
 func drive(ctx context.Context, s plpmtud.Strategy, tr transport, o *Options, rep *Report, start time.Time, st *runState) error {
-	var (
-		flying    []inflight
-		lastSend  time.Time
-		gap       = time.Duration(float64(time.Second) / o.Rate)
-		minOK     = s.State() == plpmtud.Base // the strategy confirms Min itself
-		confirmed = minOK
-		timer     = time.NewTimer(time.Hour)
-		limit     = s.Bound() + 2*o.Retries + 3
-		hinter, _ = s.(plpmtud.Hinter)
-		fp, _     = tr.(fragProber)
-	)
+	d := &driver{ctx: ctx, s: s, tr: tr, o: o, rep: rep, start: start, st: st,
+		gap:       time.Duration(float64(time.Second) / o.Rate),
+		confirmed: s.State() == plpmtud.Base, // the strategy confirms Min itself
+		limit:     s.Bound() + 2*o.Retries + 3,
+	}
+	d.hinter, _ = s.(plpmtud.Hinter)
+	d.fp, _ = tr.(fragProber)
 	// After the first probe lost without a PTB, one probe of Max without DF
 	// (IPv4) tells the strategy where the MTU likely is: routers fragment
 	// it, ICMP or not. Only for strategies that take hints.
-	fragWanted := hinter != nil && fp != nil && fp.fragPath() != "" && o.Addr.Is4()
+	d.fragWanted = d.hinter != nil && d.fp != nil && d.fp.fragPath() != "" && o.Addr.Is4()
+	return d.run()
+}
+
+// driver is one run of drive: the probes in flight and what the loop
+// needs between events. onAck, onPTB and onTimeout are the three outcomes
+// of a probe.
+type driver struct {
+	ctx   context.Context
+	s     plpmtud.Strategy
+	tr    transport
+	o     *Options
+	rep   *Report
+	start time.Time
+	st    *runState
+
+	hinter     plpmtud.Hinter
+	fp         fragProber
+	fragWanted bool
+	flying     []inflight
+	lastSend   time.Time
+	gap        time.Duration // between sends, from o.Rate
+	limit      int           // most probes a search may send
+	// confirmed: Min is known to pass (the strategy confirms it, a larger
+	// probe was acknowledged, or the driver's own check was).
+	confirmed    bool
+	confirmTries int
+}
+
+func (d *driver) now() time.Duration { return time.Since(d.start) }
+
+func (d *driver) progress(last string) {
+	if d.o.Progress != nil {
+		r := d.rep
+		d.o.Progress(Progress{Sent: r.ProbesSent, Acked: r.ProbesAcked, Lost: r.ProbesLost, PTB: r.PTBReceived, Estimate: d.s.Estimate(), Last: last})
+	}
+}
+
+func (d *driver) run() error {
+	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	now := func() time.Duration { return time.Since(start) }
-	progress := func(last string) {
-		if o.Progress != nil {
-			o.Progress(Progress{Sent: rep.ProbesSent, Acked: rep.ProbesAcked, Lost: rep.ProbesLost, PTB: rep.PTBReceived, Estimate: s.Estimate(), Last: last})
-		}
-	}
-	sendOne := func(size int, confirm, frag bool) error {
-		if wait := time.Until(lastSend.Add(gap)); wait > 0 {
-			t := time.NewTimer(wait)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return ctx.Err()
-			case <-t.C:
-			}
-		}
-		st.seq++
-		send := tr.send
-		if frag {
-			send = fp.sendNoDF
-		}
-		if err := send(st.seq, size); err != nil {
-			return fmt.Errorf("send %d-byte probe: %w", size, err)
-		}
-		lastSend = time.Now()
-		rep.ProbesSent++
-		flying = append(flying, inflight{seq: st.seq, size: size, deadline: lastSend.Add(o.Timeout), confirm: confirm, frag: frag})
-		return nil
-	}
-	finish := func(i int) inflight {
-		f := flying[i]
-		flying = append(flying[:i], flying[i+1:]...)
-		return f
-	}
-	confirmTries := 0
 	for {
-		// A strategy that takes Min for granted reports Min when nothing
-		// larger passed; only then is Min itself checked, so a path below
-		// Min is an error, never an overshoot (a larger acknowledged probe
-		// already shows that Min passes).
-		if !confirmed && st.ackedMax >= o.Min {
-			confirmed = true
-		}
-		if !confirmed && s.Done() && !slices.ContainsFunc(flying, func(f inflight) bool { return f.confirm }) {
-			if confirmTries >= o.Retries {
-				return ErrMinLost
-			}
-			confirmTries++
-			if err := sendOne(o.Min, true, false); err != nil {
-				return err
-			}
+		if err := d.confirmMin(); err != nil {
+			return err
 		}
 		// The strategy waits while the probe without DF is out, so that its
 		// hint shapes the next probes.
-		for rep.ProbesSent < limit && !slices.ContainsFunc(flying, func(f inflight) bool { return f.frag }) {
-			size, ok := s.Next(now())
+		for d.rep.ProbesSent < d.limit && !slices.ContainsFunc(d.flying, func(f inflight) bool { return f.frag }) {
+			size, ok := d.s.Next(d.now())
 			if !ok {
 				break
 			}
-			if err := sendOne(size, false, false); err != nil {
+			if err := d.send(size, false, false); err != nil {
 				return err
 			}
 		}
-		if len(flying) == 0 {
-			if (s.Done() && confirmed) || rep.ProbesSent >= limit {
-				break
+		if len(d.flying) == 0 {
+			if (d.s.Done() && d.confirmed) || d.rep.ProbesSent >= d.limit {
+				return nil
 			}
-			return fmt.Errorf("search %s stalled with nothing in flight", o.Search)
+			return fmt.Errorf("search %s stalled with nothing in flight", d.o.Search)
 		}
 		// Wait for the next outcome: an event or the earliest deadline.
-		next := flying[0].deadline
-		for _, f := range flying[1:] {
+		next := d.flying[0].deadline
+		for _, f := range d.flying[1:] {
 			if f.deadline.Before(next) {
 				next = f.deadline
 			}
 		}
 		timer.Reset(max(time.Until(next), 0))
+		var err error
 		select {
-		case <-ctx.Done():
-			return ctx.Err()
+		case <-d.ctx.Done():
+			return d.ctx.Err()
 		case <-timer.C:
-			t := time.Now()
-			lostOne := false
-			for i := 0; i < len(flying); {
-				if flying[i].deadline.After(t) {
-					i++
-					continue
-				}
-				f := finish(i)
-				rep.ProbesLost++
-				if f.confirm || f.frag {
-					continue
-				}
-				st.lost[f.size]++
-				lostOne = true
-				s.OnLoss(f.size, now())
-				progress(fmt.Sprintf("loss %d", f.size))
+			err = d.onTimeout()
+		case ev := <-d.tr.events():
+			switch {
+			case ev.err != nil:
+				err = ev.err
+			case ev.ack:
+				d.onAck(ev)
+			default:
+				d.onPTB(ev)
 			}
-			if lostOne && fragWanted && !st.fragDone && !s.Done() {
-				st.fragDone = true
-				if err := sendOne(o.Max, false, true); err != nil {
-					return err
-				}
-			}
-		case ev := <-tr.events():
-			if ev.err != nil {
-				return ev.err
-			}
-			if ev.ack {
-				i := indexSeq(flying, ev.seq)
-				if i < 0 || (ev.size != 0 && ev.size != flying[i].size) {
-					continue // late (already counted lost) or not ours
-				}
-				f := finish(i)
-				rep.ProbesAcked++
-				if f.frag {
-					fragHint(hinter, fp, ev, f.size, rep)
-					continue
-				}
-				st.ackedMax = max(st.ackedMax, f.size)
-				if f.confirm {
-					confirmed = true
-					continue
-				}
-				s.OnAck(f.size, now())
-				progress(fmt.Sprintf("ack %d", f.size))
-				continue
-			}
-			if ev.te || ev.ptb.Dst != o.Addr {
-				continue // a late time exceeded, or other traffic (a raw socket sees every PTB)
-			}
-			rep.PTBReceived++
-			i := -1
-			for j, f := range flying {
-				q := tr.quote(f.seq, f.size)
-				if ev.ptb.Matches(&q) {
-					i = j
-					break
-				}
-			}
-			if i < 0 || !ev.ptb.Usable(flying[i].size, o.Min) || flying[i].confirm || flying[i].frag {
-				rep.PTBIgnored++
-				continue
-			}
-			f := finish(i)
-			st.usedPTB++
-			if rep.PTBMTU == 0 || ev.ptb.MTU < rep.PTBMTU {
-				rep.PTBMTU = ev.ptb.MTU
-				if ev.from.IsValid() {
-					rep.PTBFrom = ev.from.String()
-				}
-			}
-			if o.Addr.Is6() && o.Min == ipv6MinMTU && ev.ptb.MTU == ipv6MinMTU {
-				// Every IPv6 link carries 1280 bytes (RFC 8200 §5; RFC 8201
-				// §4: never go below it): the PTB pins the path MTU, and
-				// checking Min with a probe would only cost one.
-				st.floor, confirmed = true, true
-			}
-			s.OnPTB(f.size, ev.ptb.MTU, now())
-			progress(fmt.Sprintf("ptb %d->%d", f.size, ev.ptb.MTU))
+		}
+		if err != nil {
+			return err
 		}
 	}
+}
+
+// confirmMin sends the driver's own probe of Min when the strategy is done
+// without Min confirmed. A strategy that takes Min for granted reports Min
+// when nothing larger passed; only then is Min itself checked, so a path
+// below Min is an error, never an overshoot (a larger acknowledged probe
+// already shows that Min passes).
+func (d *driver) confirmMin() error {
+	if !d.confirmed && d.st.ackedMax >= d.o.Min {
+		d.confirmed = true
+	}
+	if d.confirmed || !d.s.Done() || slices.ContainsFunc(d.flying, func(f inflight) bool { return f.confirm }) {
+		return nil
+	}
+	if d.confirmTries >= d.o.Retries {
+		return ErrMinLost
+	}
+	d.confirmTries++
+	return d.send(d.o.Min, true, false)
+}
+
+// send sends one probe, paced by o.Rate; frag sends it without DF.
+func (d *driver) send(size int, confirm, frag bool) error {
+	if wait := time.Until(d.lastSend.Add(d.gap)); wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-d.ctx.Done():
+			t.Stop()
+			return d.ctx.Err()
+		case <-t.C:
+		}
+	}
+	d.st.seq++
+	send := d.tr.send
+	if frag {
+		send = d.fp.sendNoDF
+	}
+	if err := send(d.st.seq, size); err != nil {
+		return fmt.Errorf("send %d-byte probe: %w", size, err)
+	}
+	d.lastSend = time.Now()
+	d.rep.ProbesSent++
+	d.flying = append(d.flying, inflight{seq: d.st.seq, size: size, deadline: d.lastSend.Add(d.o.Timeout), confirm: confirm, frag: frag})
 	return nil
+}
+
+// finish takes probe i out of flight.
+func (d *driver) finish(i int) inflight {
+	f := d.flying[i]
+	d.flying = append(d.flying[:i], d.flying[i+1:]...)
+	return f
+}
+
+// onTimeout counts the probes past their deadline as lost; after the
+// first loss it may send the probe without DF.
+func (d *driver) onTimeout() error {
+	t := time.Now()
+	lostOne := false
+	for i := 0; i < len(d.flying); {
+		if d.flying[i].deadline.After(t) {
+			i++
+			continue
+		}
+		f := d.finish(i)
+		d.rep.ProbesLost++
+		if f.confirm || f.frag {
+			continue
+		}
+		d.st.lost[f.size]++
+		lostOne = true
+		d.s.OnLoss(f.size, d.now())
+		d.progress(fmt.Sprintf("loss %d", f.size))
+	}
+	if lostOne && d.fragWanted && !d.st.fragDone && !d.s.Done() {
+		d.st.fragDone = true
+		return d.send(d.o.Max, false, true)
+	}
+	return nil
+}
+
+// onAck gives an acknowledged probe to the strategy (or, for the driver's
+// own probes, to the Min check and the fragment hint).
+func (d *driver) onAck(ev event) {
+	i := indexSeq(d.flying, ev.seq)
+	if i < 0 || (ev.size != 0 && ev.size != d.flying[i].size) {
+		return // late (already counted lost) or not ours
+	}
+	f := d.finish(i)
+	d.rep.ProbesAcked++
+	if f.frag {
+		fragHint(d.hinter, d.fp, ev, f.size, d.rep)
+		return
+	}
+	d.st.ackedMax = max(d.st.ackedMax, f.size)
+	if f.confirm {
+		d.confirmed = true
+		return
+	}
+	d.s.OnAck(f.size, d.now())
+	d.progress(fmt.Sprintf("ack %d", f.size))
+}
+
+// onPTB gives a PTB that quotes a strategy's probe in flight, with a usable
+// MTU, to the strategy; every other PTB is counted as ignored.
+func (d *driver) onPTB(ev event) {
+	o, rep := d.o, d.rep
+	if ev.te || ev.ptb.Dst != o.Addr {
+		return // a late time exceeded, or other traffic (a raw socket sees every PTB)
+	}
+	rep.PTBReceived++
+	i := -1
+	for j, f := range d.flying {
+		q := d.tr.quote(f.seq, f.size)
+		if ev.ptb.Matches(&q) {
+			i = j
+			break
+		}
+	}
+	if i < 0 || !ev.ptb.Usable(d.flying[i].size, o.Min) || d.flying[i].confirm || d.flying[i].frag {
+		rep.PTBIgnored++
+		return
+	}
+	f := d.finish(i)
+	d.st.usedPTB++
+	if rep.PTBMTU == 0 || ev.ptb.MTU < rep.PTBMTU {
+		rep.PTBMTU = ev.ptb.MTU
+		if ev.from.IsValid() {
+			rep.PTBFrom = ev.from.String()
+		}
+	}
+	if o.Addr.Is6() && o.Min == ipv6MinMTU && ev.ptb.MTU == ipv6MinMTU {
+		// Every IPv6 link carries 1280 bytes (RFC 8200 §5; RFC 8201
+		// §4: never go below it): the PTB pins the path MTU, and
+		// checking Min with a probe would only cost one.
+		d.st.floor, d.confirmed = true, true
+	}
+	d.s.OnPTB(f.size, ev.ptb.MTU, d.now())
+	d.progress(fmt.Sprintf("ptb %d->%d", f.size, ev.ptb.MTU))
 }
 
 // fragHint turns the answer to the probe without DF into a hint: the

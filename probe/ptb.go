@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/netip"
+
+	"github.com/mtukit/mtukit/icmpquote"
 )
 
 // IP protocol numbers of quoted packets.
@@ -72,28 +74,47 @@ func ParseICMPv4(msg []byte, p *PTB) error {
 		return ErrNotPTB
 	}
 	*p = PTB{MTU: int(binary.BigEndian.Uint16(msg[6:8]))}
-	return parseQuote4(msg[8:], p)
+	return parseQuote(msg[8:], 4, p)
 }
 
-func parseQuote4(q []byte, p *PTB) error {
-	if len(q) < 20+8 {
+// parseQuote reads the quoted packet q of an ICMP message of the given
+// family: its IP header (by icmpquote) and the 8 transport bytes every
+// router quotes.
+func parseQuote(q []byte, family uint8, p *PTB) error {
+	least := 20
+	if family == 6 {
+		least = 40
+	}
+	if len(q) < least+8 {
 		return ErrShortQuote
 	}
-	if q[0]>>4 != 4 {
+	if q[0]>>4 != family {
 		return ErrQuoteFamily
 	}
-	ihl := int(q[0]&0x0f) * 4
-	if ihl < 20 {
+	var h icmpquote.Quote
+	switch err := icmpquote.Parse(q, &h); err {
+	case nil:
+	case icmpquote.ErrHeaderLen:
 		return ErrBadIHL
-	}
-	if len(q) < ihl+8 {
+	default:
 		return ErrShortQuote
 	}
-	p.Size = int(binary.BigEndian.Uint16(q[2:4]))
-	p.Proto = q[9]
-	p.Src = netip.AddrFrom4([4]byte(q[12:16]))
-	p.Dst = netip.AddrFrom4([4]byte(q[16:20]))
-	parseTransport(p, q[ihl:], icmp4Echo)
+	if len(q) < h.HdrLen+8 {
+		return ErrShortQuote
+	}
+	p.Size = h.TotalLen
+	// the IP header's own protocol: a quote with IPv6 extension headers
+	// matches no probe
+	p.Proto = h.NextHeader
+	if family == 4 {
+		p.Src = netip.AddrFrom4([4]byte(h.Src[:4]))
+		p.Dst = netip.AddrFrom4([4]byte(h.Dst[:4]))
+		parseTransport(p, q[h.HdrLen:], icmp4Echo)
+	} else {
+		p.Src = netip.AddrFrom16(h.Src)
+		p.Dst = netip.AddrFrom16(h.Dst)
+		parseTransport(p, q[h.HdrLen:], icmp6Echo)
+	}
 	return nil
 }
 
@@ -109,22 +130,7 @@ func ParseICMPv6(msg []byte, p *PTB) error {
 		return ErrNotPTB
 	}
 	*p = PTB{IPv6: true, MTU: int(min(binary.BigEndian.Uint32(msg[4:8]), 1<<31-1))}
-	return parseQuote6(msg[8:], p)
-}
-
-func parseQuote6(q []byte, p *PTB) error {
-	if len(q) < 40+8 {
-		return ErrShortQuote
-	}
-	if q[0]>>4 != 6 {
-		return ErrQuoteFamily
-	}
-	p.Size = int(binary.BigEndian.Uint16(q[4:6])) + 40
-	p.Proto = q[6]
-	p.Src = netip.AddrFrom16([16]byte(q[8:24]))
-	p.Dst = netip.AddrFrom16([16]byte(q[24:40]))
-	parseTransport(p, q[40:], icmp6Echo)
-	return nil
+	return parseQuote(msg[8:], 6, p)
 }
 
 // ErrNotTimeExceeded is ParseTimeExceeded's answer for other messages.
@@ -142,12 +148,12 @@ func ParseTimeExceeded(msg []byte, v6 bool, p *PTB) error {
 		if msg[0] != 3 || msg[1] != 0 {
 			return ErrNotTimeExceeded
 		}
-		return parseQuote6(msg[8:], p)
+		return parseQuote(msg[8:], 6, p)
 	}
 	if msg[0] != 11 || msg[1] != 0 {
 		return ErrNotTimeExceeded
 	}
-	return parseQuote4(msg[8:], p)
+	return parseQuote(msg[8:], 4, p)
 }
 
 func parseTransport(p *PTB, t []byte, echoType byte) {

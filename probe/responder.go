@@ -145,7 +145,7 @@ func (r *Responder) Run(ctx context.Context) error {
 	udp, tcp := r.udp, r.tcp
 	r.mu.Unlock()
 	if udp == nil {
-		return errors.New("responder: Run before Open")
+		return errors.New("run called before open")
 	}
 	lim := newLimiter(r.Rate, r.Burst, 4096).withTotal(r.TotalRate, r.TotalBurst)
 	var wg sync.WaitGroup

@@ -327,7 +327,7 @@ func newICMPTransport(o *Options) (transport, error) {
 	}
 	if !t.raw {
 		if t.f, t.rc, err = openPing(b.src); err != nil {
-			return nil, fmt.Errorf("icmp: no raw socket (not root) and no ping socket (%w); allow one with sysctl net.ipv4.ping_group_range, or use --method udp", err)
+			return nil, fmt.Errorf("icmp method: no raw socket (not root) and no ping socket (%w); allow one with sysctl net.ipv4.ping_group_range, or use --method udp", err)
 		}
 		b.mode = SocketErrqueue
 		if err := control(t.rc, func(fd int) error {

@@ -11,7 +11,7 @@ import (
 )
 
 func notImplemented() error {
-	return fmt.Errorf("probe: not implemented on %s/%s", runtime.GOOS, runtime.GOARCH)
+	return fmt.Errorf("probing is not implemented on %s/%s", runtime.GOOS, runtime.GOARCH)
 }
 
 func newICMPTransport(*Options) (transport, error) { return nil, notImplemented() }

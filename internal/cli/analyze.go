@@ -31,19 +31,7 @@ func init() {
 reports what is wrong with MTU and MSS, worst first, each finding with a stable
 code, the flow, the evidence packets (tshark frame numbers) and a fix:
 
-  blackhole          full-size segments vanish, no ICMP comes back (PMTUD black hole)
-  ptb                ICMP packet-too-big, tied to the flow it quotes; the sender adapted
-  ptb_ignored        ICMP packet-too-big the sender did not act on
-  ptb_suspicious     ICMP packet-too-big quoting a packet never sent, or an impossible MTU
-  mss_clamped        a middlebox rewrites the MSS
-  mss_low            an MSS below 536 (IPv4) / 1220 (IPv6)
-  tunnel_mss         an MSS too large for the tunnel the flow rides in
-  fragmentation      IP fragments, and the MTU where they were cut
-  fragment_overlap, fragment_malformed, df_conflict
-  oversize_segment   segments larger than the peer's MSS
-  offload            TSO/GSO/GRO/BIG TCP super-packets: a capture artifact
-  bad_tcp_option     malformed TCP options
-  malformed_packet   headers that do not parse
+` + capture.CodesHelp() + `
 
 The summary gives the path MTU the capture implies and the MSS to clamp to.`,
 			Example: `  mtukit analyze trace.pcap

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -12,11 +10,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/spf13/cobra"
 
+	"github.com/mtukit/mtukit/capture"
 	"github.com/mtukit/mtukit/encap"
 	"github.com/mtukit/mtukit/mss"
 )
@@ -74,45 +70,6 @@ tunnel interface.
 		return c
 	})
 }
-
-// clampReport is what `mtukit clamp` prints, as text or JSON.
-type clampReport struct {
-	In         string `json:"in"`
-	Out        string `json:"out"`
-	Format     string `json:"format"`
-	Target     string `json:"target"`
-	TargetIPv4 int    `json:"target_mss_ipv4"`
-	TargetIPv6 int    `json:"target_mss_ipv6"`
-	Rule       string `json:"rule"`
-	Insert     bool   `json:"insert"`
-
-	PacketsIn  int `json:"packets_in"`
-	PacketsOut int `json:"packets_out"`
-	SYNSeen    int `json:"syn_seen"`
-	Clamped    int `json:"clamped"`
-	Inserted   int `json:"inserted"`
-	Unchanged  int `json:"unchanged"`
-	Unparsed   int `json:"unparsed"`
-	// NotSYN counts the packets that are not TCP SYNs (passed through):
-	// packets_in = syn_seen + unparsed + not_syn.
-	NotSYN int `json:"not_syn"`
-	// UnchangedReasons breaks unchanged SYNs down by reason.
-	UnchangedReasons map[string]int `json:"unchanged_reasons,omitempty"`
-	// UnparsedPackets are the 1-based indices (as tshark numbers frames)
-	// of the first unparsed packets, with the reason.
-	UnparsedPackets []clampUnparsed `json:"unparsed_packets,omitempty"`
-	// UnsupportedLinkTypes are link types whose packets were all passed
-	// through as unparsed.
-	UnsupportedLinkTypes []string `json:"unsupported_link_types,omitempty"`
-}
-
-type clampUnparsed struct {
-	Packet int    `json:"packet"`
-	Reason string `json:"reason"`
-	Detail string `json:"detail"`
-}
-
-const maxUnparsedListed = 20
 
 func runClamp(env *Env, o *clampOptions, mssSet, mtuSet bool) error {
 	c := mss.Clamper{Insert: o.insert}
@@ -219,7 +176,7 @@ func runClampExplain(env *Env, o *clampOptions, c mss.Clamper) error {
 	return nil
 }
 
-func writeClampText(w io.Writer, r *clampReport) error {
+func writeClampText(w io.Writer, r *capture.ClampReport) error {
 	ins := "off"
 	if r.Insert {
 		ins = "on"
@@ -258,7 +215,7 @@ func writeClampText(w io.Writer, r *clampReport) error {
 
 // clampFile rewrites in to out through a temporary file in out's directory,
 // renamed over out only when everything was written.
-func clampFile(in, out string, c *mss.Clamper) (*clampReport, error) {
+func clampFile(in, out string, c *mss.Clamper) (*capture.ClampReport, error) {
 	src, err := os.Open(in)
 	if err != nil {
 		return nil, asUsage(fmt.Errorf("--in: %w", err))
@@ -275,9 +232,9 @@ func clampFile(in, out string, c *mss.Clamper) (*clampReport, error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	rep, err := clampStream(src, tmp, c)
+	rep, err := capture.Clamp(src, tmp, c)
 	if err != nil {
-		var ie *inputError
+		var ie *capture.InputError
 		if errors.As(err, &ie) {
 			return nil, asUsage(fmt.Errorf("%s: %w", in, err))
 		}
@@ -295,230 +252,4 @@ func clampFile(in, out string, c *mss.Clamper) (*clampReport, error) {
 	done = true
 	rep.In, rep.Out = in, out
 	return rep, nil
-}
-
-// inputError is a problem with the input capture (bad input: exit 2).
-type inputError struct{ err error }
-
-func (e *inputError) Error() string { return e.err.Error() }
-func (e *inputError) Unwrap() error { return e.err }
-
-func inputErrorf(format string, a ...any) error {
-	return &inputError{fmt.Errorf(format, a...)}
-}
-
-// readErr turns a reader's error for packet n into a clear one.
-func readErr(n int, err error) error {
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return inputErrorf("packet %d: file ends inside the packet (truncated capture)", n)
-	}
-	msg := err.Error()
-	if msg != "" {
-		msg = strings.ToLower(msg[:1]) + msg[1:]
-	}
-	return inputErrorf("packet %d: corrupt record: %s", n, msg)
-}
-
-// clampStream reads a pcap or pcapng stream, clamps its SYNs and writes
-// the same format to w.
-func clampStream(r io.Reader, w io.Writer, c *mss.Clamper) (*clampReport, error) {
-	br := bufio.NewReaderSize(r, 1<<16)
-	magic, err := br.Peek(4)
-	if err != nil {
-		return nil, inputErrorf("not a capture file: %d bytes", len(magic))
-	}
-	rep := &clampReport{
-		Target: c.Target.String(), TargetIPv4: int(c.Target.MSS(encap.IPv4)), TargetIPv6: int(c.Target.MSS(encap.IPv6)),
-		Rule: c.Rule.String(), Insert: c.Insert, UnchangedReasons: map[string]int{},
-	}
-	bw := bufio.NewWriterSize(w, 1<<16)
-	switch {
-	case bytes.Equal(magic, []byte{0x0a, 0x0d, 0x0d, 0x0a}):
-		rep.Format = "pcapng"
-		err = clampPcapng(br, bw, c, rep)
-	case isPcapMagic(magic):
-		rep.Format = "pcap"
-		err = clampPcap(br, bw, c, rep)
-	default:
-		return nil, inputErrorf("not a pcap or pcapng file (magic %x)", magic)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if err := bw.Flush(); err != nil {
-		return nil, err
-	}
-	if len(rep.UnchangedReasons) == 0 {
-		rep.UnchangedReasons = nil
-	}
-	return rep, nil
-}
-
-func isPcapMagic(m []byte) bool {
-	for _, v := range [][]byte{{0xd4, 0xc3, 0xb2, 0xa1}, {0xa1, 0xb2, 0xc3, 0xd4}, {0x4d, 0x3c, 0xb2, 0xa1}, {0xa1, 0xb2, 0x3c, 0x4d}} {
-		if bytes.Equal(m, v) {
-			return true
-		}
-	}
-	return false
-}
-
-// packetClamper clamps one packet at a time into a reused buffer with room
-// for an inserted option, and counts.
-type packetClamper struct {
-	c   *mss.Clamper
-	rep *clampReport
-	buf []byte
-	bad map[layers.LinkType]bool
-}
-
-func (pc *packetClamper) clamp(n int, data []byte, ci *gopacket.CaptureInfo, link layers.LinkType) []byte {
-	pc.rep.PacketsIn++
-	fr, ok := mss.LinkFraming(int(link))
-	if !ok {
-		pc.unparsed(n, "unsupported-link-type", "link type "+link.String()+" is not supported")
-		if !pc.bad[link] {
-			pc.bad[link] = true
-			pc.rep.UnsupportedLinkTypes = append(pc.rep.UnsupportedLinkTypes, fmt.Sprintf("%d (%s)", int(link), link))
-		}
-		return data
-	}
-	if cap(pc.buf) < len(data)+4 {
-		pc.buf = make([]byte, 0, len(data)+4+256)
-	}
-	buf := append(pc.buf[:0], data...)
-	out, res := pc.c.Clamp(buf, fr)
-	switch res.Action {
-	case mss.ActionPass:
-		pc.rep.NotSYN++
-		return data
-	case mss.ActionUnparsed:
-		pc.unparsed(n, res.Reason.String(), res.Reason.Detail())
-		return data
-	case mss.ActionUnchanged:
-		pc.rep.SYNSeen++
-		pc.rep.Unchanged++
-		pc.rep.UnchangedReasons[res.Reason.String()]++
-		return data
-	case mss.ActionClamped:
-		pc.rep.SYNSeen++
-		pc.rep.Clamped++
-	case mss.ActionInserted:
-		pc.rep.SYNSeen++
-		pc.rep.Inserted++
-		grow := len(out) - len(data)
-		ci.CaptureLength += grow
-		ci.Length += grow
-	}
-	return out
-}
-
-func (pc *packetClamper) unparsed(n int, why, detail string) {
-	pc.rep.Unparsed++
-	if len(pc.rep.UnparsedPackets) < maxUnparsedListed {
-		pc.rep.UnparsedPackets = append(pc.rep.UnparsedPackets, clampUnparsed{Packet: n, Reason: why, Detail: detail})
-	}
-}
-
-func clampPcap(r io.Reader, w io.Writer, c *mss.Clamper, rep *clampReport) error {
-	pr, err := pcapgo.NewReader(r)
-	if err != nil {
-		return inputErrorf("pcap header: %v", err)
-	}
-	var pw *pcapgo.Writer
-	if pr.Resolution() == gopacket.TimestampResolutionNanosecond {
-		pw = pcapgo.NewWriterNanos(w)
-	} else {
-		pw = pcapgo.NewWriter(w)
-	}
-	link := pr.LinkType()
-	if err := pw.WriteFileHeader(pr.Snaplen(), link); err != nil {
-		return err
-	}
-	pc := &packetClamper{c: c, rep: rep, bad: map[layers.LinkType]bool{}}
-	for n := 1; ; n++ {
-		data, ci, err := pr.ZeroCopyReadPacketData()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return readErr(n, err)
-		}
-		out := pc.clamp(n, data, &ci, link)
-		if err := pw.WritePacket(ci, out); err != nil {
-			return err
-		}
-		rep.PacketsOut++
-	}
-	return nil
-}
-
-func clampPcapng(r io.Reader, w io.Writer, c *mss.Clamper, rep *clampReport) error {
-	nr, err := pcapgo.NewNgReader(r, pcapgo.NgReaderOptions{})
-	if err != nil {
-		return inputErrorf("pcapng section header: %v", lower(err))
-	}
-	var nw *pcapgo.NgWriter
-	have := 0 // interfaces written so far
-	pc := &packetClamper{c: c, rep: rep, bad: map[layers.LinkType]bool{}}
-	for n := 1; ; n++ {
-		data, ci, opts, err := nr.ZeroCopyReadPacketDataWithOptions()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return readErr(n, err)
-		}
-		intf, err := nr.Interface(ci.InterfaceIndex)
-		if err != nil {
-			return readErr(n, err)
-		}
-		if nw == nil {
-			first, _ := nr.Interface(0)
-			nw, err = pcapgo.NewNgWriterInterface(w, first, pcapgo.NgWriterOptions{SectionInfo: nr.SectionInfo()})
-			if err != nil {
-				return err
-			}
-			have = 1
-		}
-		// Interfaces are added in the input's order, so indices match.
-		for ; have <= ci.InterfaceIndex; have++ {
-			next, err := nr.Interface(have)
-			if err != nil {
-				return readErr(n, err)
-			}
-			if _, err := nw.AddInterface(next); err != nil {
-				return err
-			}
-		}
-		out := pc.clamp(n, data, &ci, intf.LinkType)
-		if err := nw.WritePacketWithOptions(ci, out, opts); err != nil {
-			return err
-		}
-		rep.PacketsOut++
-	}
-	if nw == nil { // no packets: still write the section and the interfaces
-		first, err := nr.Interface(0)
-		if err != nil {
-			first = pcapgo.DefaultNgInterface
-		}
-		if nw, err = pcapgo.NewNgWriterInterface(w, first, pcapgo.NgWriterOptions{SectionInfo: nr.SectionInfo()}); err != nil {
-			return err
-		}
-		for k := 1; k < nr.NInterfaces(); k++ {
-			next, _ := nr.Interface(k)
-			if _, err := nw.AddInterface(next); err != nil {
-				return err
-			}
-		}
-	}
-	return nw.Flush()
-}
-
-func lower(err error) string {
-	s := err.Error()
-	if s == "" {
-		return s
-	}
-	return strings.ToLower(s[:1]) + s[1:]
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 
+	"github.com/mtukit/mtukit/capture"
 	"github.com/mtukit/mtukit/mss"
 )
 
@@ -92,13 +93,13 @@ func readCap(t testing.TB, path string) capFile {
 	return cf
 }
 
-func clampJSON(t *testing.T, args ...string) clampReport {
+func clampJSON(t *testing.T, args ...string) capture.ClampReport {
 	t.Helper()
 	out, errs, code := run(t, append([]string{"clamp", "--json"}, args...)...)
 	if code != ExitOK {
 		t.Fatalf("clamp %v: exit %d: %s", args, code, errs)
 	}
-	var rep clampReport
+	var rep capture.ClampReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
@@ -352,6 +353,42 @@ func TestClampBadInput(t *testing.T) {
 	}
 }
 
+// TestClampHugeRecord: issue 14 item 6 from the command line. A pcap with
+// snap length 0xFFFFFFFF and one 600 MiB record (a sparse file) is bad
+// input, refused with analyze's bound (exit 2, one line naming the packet),
+// not read into memory; OUT is not written.
+func TestClampHugeRecord(t *testing.T) {
+	const huge = 600 << 20
+	hdr := make([]byte, 24+16)
+	binary.LittleEndian.PutUint32(hdr[0:], 0xa1b2c3d4)
+	binary.LittleEndian.PutUint16(hdr[4:], 2)
+	binary.LittleEndian.PutUint16(hdr[6:], 4)
+	binary.LittleEndian.PutUint32(hdr[16:], 0xffffffff)
+	binary.LittleEndian.PutUint32(hdr[20:], 1)
+	binary.LittleEndian.PutUint32(hdr[24+8:], huge)
+	binary.LittleEndian.PutUint32(hdr[24+12:], huge)
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "huge.pcap"), filepath.Join(dir, "out.pcap")
+	if err := os.WriteFile(in, hdr, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(in, int64(len(hdr))+huge); err != nil {
+		t.Fatal(err)
+	}
+	_, errs, code := run(t, "clamp", "--in", in, "--out", out, "--mss", "1200")
+	want := "packet 1: corrupt record: capture length 629145600 over the 67108864 accepted"
+	if code != ExitUsage || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, want) {
+		t.Fatalf("exit %d, stderr %q; want exit 2 and %q", code, errs, want)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatalf("OUT written: %v", err)
+	}
+	_, errs, code = run(t, "analyze", in)
+	if code != ExitUsage || !strings.Contains(errs, "capture length 629145600 over the 67108864 accepted") {
+		t.Fatalf("analyze: exit %d, stderr %q; want the same bound", code, errs)
+	}
+}
+
 func TestClampUsageErrors(t *testing.T) {
 	in := filepath.Join(clampPcaps, "zeek__tcp_options.pcap")
 	for _, tc := range []struct {
@@ -427,7 +464,7 @@ func synthPcap(tb testing.TB, n int) []byte {
 
 func TestClampSynthetic(t *testing.T) {
 	c := mss.Clamper{Target: mustTarget(t, 1360)}
-	rep, err := clampStream(bytes.NewReader(synthPcap(t, 400)), io.Discard, &c)
+	rep, err := capture.Clamp(bytes.NewReader(synthPcap(t, 400)), io.Discard, &c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -466,7 +503,7 @@ func BenchmarkClampRewrite(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(bc.data)))
 			for b.Loop() {
-				if _, err := clampStream(bytes.NewReader(bc.data), io.Discard, &c); err != nil {
+				if _, err := capture.Clamp(bytes.NewReader(bc.data), io.Discard, &c); err != nil {
 					b.Fatal(err)
 				}
 			}

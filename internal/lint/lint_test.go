@@ -11,7 +11,7 @@ import (
 // (net/netip is fine: it is a value type, not a socket).
 var forbidden = []string{"net", "syscall", "golang.org/x/sys/unix", "os/exec", "net/http"}
 
-var purePackages = []string{"encap", "mss", "plpmtud", "plpmtud/sim", "tput", "advise"}
+var purePackages = []string{"encap", "mss", "plpmtud", "plpmtud/sim", "tput", "advise", "icmpquote"}
 
 const module = "github.com/mtukit/mtukit"
 
