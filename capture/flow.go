@@ -217,6 +217,8 @@ type dirRare struct {
 
 	offload   evidence
 	maxOffl   int
+	gso       int32 // the wire segment size last inferred for d's super-packets
+	lone      int32 // payload of d's latest data packet that was not a super-packet
 	oversize  evidence
 	maxOver   int
 	overLimit int
@@ -378,21 +380,25 @@ func (a *Analyzer) tcp(f *flow, di int, p *Packet) {
 	}
 }
 
-// tcpData handles a segment that carries data from d.
+// tcpData handles a segment that carries data from d. A segmentation
+// offload super-packet (TSO/GSO at a sending host, GRO/LRO at a receiving
+// one, BIG TCP) is cut into the wire segments the NIC made of it, or the
+// sender sent before GRO merged them (see gsoSize), and each piece goes
+// through the same retransmission, delivery and black-hole logic as a
+// segment captured on the wire.
 func (a *Analyzer) tcpData(f *flow, d, peer *dir, p *Packet) {
 	t := &p.TCP
 	n := t.PayloadLen
 	d.dataPkts++
 	d.bytes += int64(n)
-	d.hdrs = p.IP.HdrLen + t.HdrLen
-	ipLen := p.IP.TotalLen
+	ipHdr := p.IP.HdrLen
+	if p.IP.Jumbo {
+		ipHdr -= 8 // the hop-by-hop jumbo option exists only on the super-packet
+	}
+	d.hdrs = ipHdr + t.HdrLen
 
-	offl := a.offload(d, peer, p)
-	if offl {
-		r := d.wr()
-		r.offload.add(p.Num)
-		r.maxOffl = max(r.maxOffl, ipLen)
-	} else {
+	if !a.offload(d, peer, p) {
+		ipLen := p.IP.TotalLen
 		if n > d.maxPayload {
 			d.maxPayload, d.maxPayNum = n, p.Num
 		}
@@ -403,14 +409,98 @@ func (a *Analyzer) tcpData(f *flow, d, peer *dir, p *Packet) {
 			r.maxOver = max(r.maxOver, n)
 			r.overLimit = lim
 		}
-	}
-	if d.r != nil {
-		for _, e := range d.r.ptbs {
-			e.after(p, ipLen, offl, f.grace())
+		if r := d.r; r != nil {
+			r.lone = int32(n)
+			for _, e := range r.ptbs {
+				e.after(p, ipLen, f.grace())
+			}
 		}
+		a.tcpPiece(d, peer, p, t.Seq, n, ipLen)
+		return
 	}
 
-	seq, end := t.Seq, t.Seq+uint32(n)
+	r := d.wr()
+	r.offload.add(p.Num)
+	r.maxOffl = max(r.maxOffl, p.IP.TotalLen)
+	g := a.gsoSize(d, peer, p)
+	piece := min(n, g)
+	if piece > d.maxPayload {
+		d.maxPayload, d.maxPayNum = piece, p.Num
+	}
+	d.maxIPLen = max(d.maxIPLen, piece+d.hdrs)
+	for _, e := range r.ptbs {
+		e.after(p, piece+d.hdrs, f.grace())
+	}
+	for off := 0; off < n; off += g {
+		k := min(g, n-off)
+		a.tcpPiece(d, peer, p, t.Seq+uint32(off), k, k+d.hdrs)
+	}
+}
+
+// maxGSOPayload is the largest TCP payload a super-packet can carry: Linux
+// caps GSO at GSO_MAX_SIZE (512 KiB, BIG TCP included) and gso_max_segs at
+// 65535. A larger one is not an offload artifact but a file that lies.
+const maxGSOPayload = 512 << 10
+
+// gsoSize is the payload of each wire segment of super-packet p from d:
+// the gso_size the sending kernel gave it, which no capture records. It is
+// the MSS in force (the smaller of the peer's announced MSS and the one d's
+// own link implies, RFC 6691) less the TCP options every segment repeats,
+// unless the packet's length says the sender had lowered it since: a
+// super-packet is a whole number of segments unless it ends a write, so a
+// lower candidate (the MSS after a genuine PTB for d, or the latest
+// full-looking segment d sent alone) that divides its payload and the MSS
+// from the SYNs does not, is the size in force. When nothing divides it,
+// the size chosen last for d holds.
+func (a *Analyzer) gsoSize(d, peer *dir, p *Packet) int {
+	r := d.r
+	opts := p.TCP.HdrLen - 20
+	ipHdr := p.IP.HdrLen
+	if p.IP.Jumbo {
+		ipHdr -= 8
+	}
+	own := ownMTU(d, p.IP.Family) - ipTCPHeaders(p.IP.Family)
+	g0 := own
+	if lim := sendMSS(peer, p.IP.Family); lim > 0 {
+		g0 = min(g0, lim)
+	}
+	g0 -= opts
+	if g0 < 1 {
+		g0 = 1 // the options fill the MSS: nothing sensible to cut by
+	}
+	n := p.TCP.PayloadLen
+	if n%g0 == 0 {
+		r.gso = int32(g0)
+		return g0
+	}
+	best := 0
+	try := func(c int) {
+		if c > 0 && c < g0 && n%c == 0 && n/c >= 2 && c > best {
+			best = c
+		}
+	}
+	for _, e := range r.ptbs {
+		if e.suspect == "" && e.mtu > 0 && e.num < p.Num {
+			try(e.mtu - ipHdr - p.TCP.HdrLen)
+		}
+	}
+	if l := int(r.lone); l*4 >= g0*3 {
+		try(l)
+	}
+	if best > 0 {
+		r.gso = int32(best)
+		return best
+	}
+	if r.gso > 0 && int(r.gso) <= g0 {
+		return int(r.gso)
+	}
+	return g0
+}
+
+// tcpPiece handles n bytes of data from d starting at seq, as one wire
+// segment of ipLen bytes: a whole packet, or one piece of a super-packet.
+func (a *Analyzer) tcpPiece(d, peer *dir, p *Packet, seq uint32, n, ipLen int) {
+	end := seq + uint32(n)
 	if !d.seqInit {
 		d.seqInit, d.sndMax = true, seq
 	}
@@ -419,9 +509,8 @@ func (a *Analyzer) tcpData(f *flow, d, peer *dir, p *Packet) {
 		// segment larger than any delivered so far can teach something
 		// (a larger delivery, or a stall of a size that never got
 		// through), so only those are tracked: on a healthy flow the queue
-		// stays empty once a full-size segment is acknowledged. Offload
-		// super-packets are not wire segments and are not tracked.
-		if n > d.maxDelivered && !offl {
+		// stays empty once a full-size segment is acknowledged.
+		if n > d.maxDelivered {
 			if !d.segs.push(seg{seq: seq, len: int32(n), minLen: int32(n), ipLen: int32(ipLen), tx: 1, firstNum: p.Num, firstTime: p.Time}) {
 				d.wr().untracked++
 			}
@@ -433,16 +522,13 @@ func (a *Analyzer) tcpData(f *flow, d, peer *dir, p *Packet) {
 	if seqLT(d.sndMax, end) {
 		d.sndMax = end
 	}
-	if d.unaSet && seqLE(end, d.una) {
-		// everything in it was acknowledged already: spurious, not a stall
-		d.retrans++
-		d.wr().retransBytes += int64(n)
-		d.addRetransSize(n)
-		return
-	}
 	d.retrans++
 	d.wr().retransBytes += int64(n)
 	d.addRetransSize(n)
+	if d.unaSet && seqLE(end, d.una) {
+		// everything in it was acknowledged already: spurious, not a stall
+		return
+	}
 	s := d.segs.find(seq)
 	if s == nil {
 		return
@@ -453,7 +539,7 @@ func (a *Analyzer) tcpData(f *flow, d, peer *dir, p *Packet) {
 		s.minLen = int32(n)
 	}
 	// the stall follows the oldest outstanding segment
-	if s != d.segs.front() || offl {
+	if s != d.segs.front() {
 		return
 	}
 	st := &d.wr().st
@@ -469,6 +555,9 @@ func (a *Analyzer) tcpData(f *flow, d, peer *dir, p *Packet) {
 		}
 	}
 	if s.seq == seq && n >= st.size {
+		if st.nums.n > 0 && st.nums.nums[min(st.nums.n, maxEvidence)-1] == p.Num {
+			return // another piece of the same super-packet
+		}
 		st.tx++
 		st.nums.add(p.Num)
 		gap := p.Time - st.prev

@@ -23,7 +23,8 @@ type ptbEvent struct {
 	di      int
 	suspect string // why the PTB looks forged or wrong, "" if it does not
 
-	// how the sender behaved afterwards (data segments, offload excluded)
+	// how the sender behaved afterwards (data segments; a super-packet
+	// counts as its wire segments' size)
 	afterN     int64
 	afterBig   evidence // larger than the MTU
 	firstSmall int64
@@ -34,8 +35,8 @@ type ptbEvent struct {
 // Large packets sent within grace of the PTB may have been on their way
 // already (a capture on a router sees them after it sent the PTB): they do
 // not count against the sender.
-func (e *ptbEvent) after(p *Packet, ipLen int, offl bool, grace int64) {
-	if offl || p.Num <= e.num || e.mtu == 0 {
+func (e *ptbEvent) after(p *Packet, ipLen int, grace int64) {
+	if p.Num <= e.num || e.mtu == 0 {
 		return
 	}
 	if ipLen > e.mtu && p.Time-e.time < grace {

@@ -1,0 +1,326 @@
+package capture
+
+import (
+	"bytes"
+	"encoding/binary"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+)
+
+// tsOpts are the options Linux puts on every data segment: NOP, NOP and a
+// timestamp (12 bytes), so a 1500-byte link carries 1448 bytes per segment.
+func tsOpts() []layers.TCPOption {
+	return []layers.TCPOption{
+		{OptionType: layers.TCPOptionKindNop, OptionLength: 1},
+		{OptionType: layers.TCPOptionKindNop, OptionLength: 1},
+		{OptionType: layers.TCPOptionKindTimestamps, OptionLength: 10, OptionData: make([]byte, 8)},
+	}
+}
+
+// sendOpts sends n new bytes from side from with TCP options.
+func (s *scenario) sendOpts(from, n int, opts []layers.TCPOption) (int64, uint32) {
+	a := &s.side[from]
+	seq := a.seq
+	num := s.segment(from, FlagACK|FlagPSH, seq, n, opts)
+	a.seq += uint32(n)
+	return num, seq
+}
+
+// row returns direction `side` of the scenario's only flow in the table.
+func row(t *testing.T, r *Report, s *scenario, side int) DirSummary {
+	t.Helper()
+	if len(r.FlowTable) != 1 {
+		t.Fatalf("%d flows, want 1\n%s", len(r.FlowTable), text(r))
+	}
+	for _, d := range r.FlowTable[0].Directions {
+		if d.From == s.endpoint(side) {
+			return d
+		}
+	}
+	t.Fatalf("no direction from %s\n%s", s.endpoint(side), text(r))
+	return DirSummary{}
+}
+
+// TestOffloadTSOSender is the reference note's first check (captures in
+// the wild §5): a 7292-byte TSO super-packet (5 x 1448 bytes of data with
+// timestamps, the size tcpdump's gso-ipv4.pcap and the lab show) and a
+// later 1448-byte resend of its first segment are 5 wire segments and one
+// retransmission of a full-size segment; nothing breaks the MSS.
+func TestOffloadTSOSender(t *testing.T) {
+	s := newScenario(t, false)
+	download(s)
+	sp, seq := s.sendOpts(server, 5*1448, tsOpts())
+	s.wait(200 * time.Millisecond)
+	s.segment(server, FlagACK, seq, 1448, tsOpts())
+	s.ackAll(client)
+	r := s.report()
+	if diff := cmp.Diff([]string{CodeOffload}, codes(r)); diff != "" {
+		t.Fatalf("codes (-want +got):\n%s\n%s", diff, text(r))
+	}
+	if f := find(r, CodeOffload); !slices.Equal(f.Packets, []int64{sp}) {
+		t.Errorf("offload evidence %v, want [%d]", f.Packets, sp)
+	}
+	d := row(t, r, s, server)
+	want := DirSummary{MaxSegment: 1448, MaxPacket: 1500, MaxDelivered: 1448, Retrans: 1, RetransSizes: []sizeCount{{1448, 1}}, Offload: 1}
+	got := DirSummary{MaxSegment: d.MaxSegment, MaxPacket: d.MaxPacket, MaxDelivered: d.MaxDelivered, Retrans: d.Retrans, RetransSizes: d.RetransSizes, Offload: d.Offload}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("server direction (-want +got):\n%s", diff)
+	}
+}
+
+// TestOffloadSplitCounts feeds super-packets to an Analyzer and counts the
+// wire segments it tracks: a 65212-byte GRO packet at a receiver (45 x 1448
+// bytes, the largest the lab's veth GRO built) and a BIG TCP one.
+func TestOffloadSplitCounts(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		v6    bool
+		data  int
+		segs  int
+		lastN int32
+	}{
+		{"GRO receiver, IPv4, 65212 bytes", false, 45 * 1448, 45, 1448},
+		{"TSO tail of a write, IPv4", false, 3*1448 + 100, 4, 100},
+		{"GRO receiver, IPv6", true, 20 * 1428, 20, 1428},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newScenario(t, tc.v6)
+			s.handshake(s.mss(), s.mss())
+			s.sendOpts(server, tc.data, tsOpts())
+			a := NewAnalyzer(Options{})
+			if err := a.ReadAll(bytes.NewReader(s.buf.Bytes())); err != nil {
+				t.Fatal(err)
+			}
+			var d *dir
+			a.flows.each(func(f *flow) {
+				for i := range f.d {
+					if f.d[i].dataPkts > 0 {
+						d = &f.d[i]
+					}
+				}
+			})
+			if d == nil {
+				t.Fatal("no data direction")
+			}
+			if d.segs.n() != tc.segs {
+				t.Fatalf("%d wire segments tracked, want %d", d.segs.n(), tc.segs)
+			}
+			last := d.segs.s[len(d.segs.s)-1]
+			if last.len != tc.lastN || d.segs.front().len != min(tc.lastN, int32(tc.data)) && tc.segs == 1 {
+				t.Errorf("last segment %d bytes, want %d", last.len, tc.lastN)
+			}
+			hdr := int32(20 + 32)
+			if tc.v6 {
+				hdr = 40 + 32
+			}
+			if f := d.segs.front(); f.ipLen != f.len+hdr {
+				t.Errorf("first segment IP length %d, want %d", f.ipLen, f.len+hdr)
+			}
+		})
+	}
+}
+
+// tsoOf returns the scenario run twice: once with every burst of
+// full-size segments sent one by one (offloads off), once with each burst
+// as one super-packet (TSO on the sender): the verdicts must agree.
+type burstFn func(s *scenario, from, k, size int) (first int64, seq uint32)
+
+func burstWire(s *scenario, from, k, size int) (int64, uint32) {
+	var first int64
+	var seq uint32
+	for i := range k {
+		n, q := s.sendOpts(from, size, tsOpts())
+		if i == 0 {
+			first, seq = n, q
+		}
+	}
+	return first, seq
+}
+
+func burstTSO(s *scenario, from, k, size int) (int64, uint32) {
+	return s.sendOpts(from, k*size, tsOpts())
+}
+
+// TestOffloadVerdicts runs each detector scenario with the sender's bursts
+// on the wire and as TSO super-packets: the finding codes (less the offload
+// note), flows, counts and MTUs must be the same.
+func TestOffloadVerdicts(t *testing.T) {
+	const full = 1448 // 1460 less 12 bytes of timestamps
+	resend := func(s *scenario, seq uint32, n, times int) {
+		d := 200 * time.Millisecond
+		for range times {
+			s.wait(d)
+			s.segment(server, FlagACK|FlagPSH, seq, n, tsOpts())
+			d *= 2
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		run  func(s *scenario, burst burstFn)
+		want []string
+	}{
+		{"black hole", func(s *scenario, burst burstFn) {
+			download(s)
+			_, seq := burst(s, server, 5, full)
+			resend(s, seq, full, 5)
+		}, []string{CodeBlackhole}},
+		{"black hole, recovered by shrinking", func(s *scenario, burst burstFn) {
+			download(s)
+			_, seq := burst(s, server, 3, full)
+			resend(s, seq, full, 3)
+			s.wait(time.Second)
+			s.segment(server, FlagACK, seq, 1000, tsOpts())
+			s.wait(20 * time.Millisecond)
+			s.ackTo(client, seq+1000)
+		}, []string{CodeBlackhole}},
+		{"PTB honoured", func(s *scenario, burst burstFn) {
+			download(s)
+			_, seq := burst(s, server, 5, full)
+			s.ptb(server, 1400, seq, 1500)
+			s.wait(5 * time.Millisecond)
+			// Linux resends at the new MSS, 1400 - 52 = 1348
+			s.side[server].seq = seq
+			burst(s, server, 7, 1348)
+			s.wait(20 * time.Millisecond)
+			s.ackAll(client)
+		}, []string{CodePTB}},
+		{"PTB ignored", func(s *scenario, burst burstFn) {
+			download(s)
+			_, seq := burst(s, server, 5, full)
+			s.ptb(server, 1400, seq, 1500)
+			s.wait(50 * time.Millisecond)
+			burst(s, server, 5, full)
+			s.wait(50 * time.Millisecond)
+			burst(s, server, 5, full)
+		}, []string{CodePTBIgnored}},
+		{"zero window, full-size probes", func(s *scenario, burst burstFn) {
+			download(s)
+			burst(s, server, 4, full)
+			s.side[client].win = 0
+			s.ackAll(client)
+			_, seq := s.sendOpts(server, full, tsOpts())
+			resend(s, seq, full, 4)
+		}, nil},
+		{"congestion loss repaired at full size", func(s *scenario, burst burstFn) {
+			download(s)
+			_, lost := burst(s, server, 5, full)
+			resend(s, lost, full, 2)
+			s.wait(20 * time.Millisecond)
+			s.ackAll(client)
+		}, nil},
+		{"congestion loss, full-size segments SACKed past the hole", func(s *scenario, burst burstFn) {
+			download(s)
+			_, lost := burst(s, server, 5, full)
+			s.wait(20 * time.Millisecond)
+			s.ackTo(client, lost, sackOpt(lost+full, lost+5*full)...)
+			resend(s, lost, full, 3)
+		}, nil},
+		{"receiver closed: RST", func(s *scenario, burst burstFn) {
+			download(s)
+			_, seq := burst(s, server, 5, full)
+			resend(s, seq, full, 3)
+			s.segment(client, FlagRST, s.side[client].seq, 0, nil)
+		}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var reps [2]*Report
+			for i, burst := range []burstFn{burstWire, burstTSO} {
+				s := newScenario(t, false)
+				tc.run(s, burst)
+				reps[i] = s.report()
+			}
+			for i, r := range reps {
+				var got []string
+				for _, c := range codes(r) {
+					if c != CodeOffload {
+						got = append(got, c)
+					}
+				}
+				if diff := cmp.Diff(tc.want, got); diff != "" {
+					t.Errorf("%s: codes (-want +got):\n%s\n%s", []string{"wire", "TSO"}[i], diff, text(r))
+				}
+			}
+			if find(reps[1], CodeOffload) == nil {
+				t.Errorf("TSO run without the offload note\n%s", text(reps[1]))
+			}
+			for _, code := range tc.want {
+				w, o := find(reps[0], code), find(reps[1], code)
+				if w == nil || o == nil {
+					continue
+				}
+				if w.Flow != o.Flow || w.Count != o.Count || w.MTU != o.MTU || w.MSS != o.MSS {
+					t.Errorf("%s differs: wire %s count %d MTU %d, TSO %s count %d MTU %d", code, w.Flow, w.Count, w.MTU, o.Flow, o.Count, o.MTU)
+				}
+			}
+			if a, b := reps[0].Summary, reps[1].Summary; a.PathMTU != b.PathMTU || a.PathMTUMin != b.PathMTUMin || a.PathMTUMax != b.PathMTUMax {
+				t.Errorf("path MTU: wire %d (%d..%d), TSO %d (%d..%d)", a.PathMTU, a.PathMTUMin, a.PathMTUMax, b.PathMTU, b.PathMTUMin, b.PathMTUMax)
+			}
+		})
+	}
+}
+
+// TestOffloadTooLarge: a packet claiming more data than any segmentation
+// offload makes (BIG TCP stops at 512 KiB) is malformed, named by its
+// number, and never feeds a verdict.
+func TestOffloadTooLarge(t *testing.T) {
+	s := newScenario(t, true)
+	download(s)
+	_, seq := s.sendOpts(server, 1428, tsOpts())
+	// an IPv6 jumbogram (RFC 2675) of 600000 bytes of data, resent with
+	// back-off: a black hole if it were believed
+	c, sv := &s.side[client], &s.side[server]
+	for i := range 4 {
+		s.wait(time.Duration(200<<i) * time.Millisecond)
+		tcp := &layers.TCP{SrcPort: layers.TCPPort(sv.port), DstPort: layers.TCPPort(c.port), Seq: seq, Ack: sv.ack, ACK: true, Window: sv.win}
+		ip := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolIPv6HopByHop, SrcIP: sv.ip, DstIP: c.ip}
+		tcp.SetNetworkLayerForChecksum(ip)
+		buf := gopacket.NewSerializeBuffer()
+		if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true}, tcp); err != nil {
+			t.Fatal(err)
+		}
+		seg := append(buf.Bytes(), make([]byte, 600000)...)
+		hbh := []byte{6, 0, 0xc2, 4, 0, 0, 0, 0}
+		binary.BigEndian.PutUint32(hbh[4:], uint32(8+len(seg)))
+		hdr := make([]byte, 40)
+		hdr[0], hdr[6], hdr[7] = 0x60, 0, 64
+		copy(hdr[8:], sv.ip.To16())
+		copy(hdr[24:], c.ip.To16())
+		frame := append(append(append(ethHdr(0x86dd), hdr...), hbh...), seg...)
+		// captured as tcpdump's immediate mode keeps a BIG TCP frame: cut
+		// at 65562 bytes, with its original length
+		writeRaw(t, s, frame[:65562], len(frame))
+	}
+	r := s.report()
+	if find(r, CodeBlackhole) != nil {
+		t.Fatalf("a black hole from packets that cannot exist\n%s", text(r))
+	}
+	if r.Malformed != 4 || r.Error != "" {
+		t.Fatalf("malformed %d, want 4\n%s", r.Malformed, text(r))
+	}
+	f := find(r, CodeMalformedPacket)
+	if f == nil || !strings.Contains(f.Detail, "packet "+itoa(int(s.num-3))+": tcp: 600000 bytes of data in one packet") {
+		t.Errorf("malformed finding %+v: want packet %d named", f, s.num-3)
+	}
+}
+
+func ethHdr(et uint16) []byte {
+	b := []byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0, 0}
+	binary.BigEndian.PutUint16(b[12:], et)
+	return b
+}
+
+// writeRaw appends a frame as it is to the scenario's capture, with its
+// length on the wire.
+func writeRaw(t *testing.T, s *scenario, frame []byte, wireLen int) {
+	t.Helper()
+	if err := s.w.WritePacket(gopacket.CaptureInfo{Timestamp: s.now, CaptureLength: len(frame), Length: wireLen}, frame); err != nil {
+		t.Fatal(err)
+	}
+	s.num++
+}
