@@ -217,8 +217,9 @@ type dirRare struct {
 
 	offload   evidence
 	maxOffl   int
-	gso       int32 // the wire segment size last inferred for d's super-packets
-	lone      int32 // payload of d's latest data packet that was not a super-packet
+	gso       int32 // the wire segment size in force for d's super-packets (gsoSize)
+	gsoCand   int32 // a size one super-packet suggested, waiting for a second
+	gsoNum    int64 // the latest super-packet of d
 	oversize  evidence
 	maxOver   int
 	overLimit int
@@ -410,7 +411,6 @@ func (a *Analyzer) tcpData(f *flow, d, peer *dir, p *Packet) {
 			r.overLimit = lim
 		}
 		if r := d.r; r != nil {
-			r.lone = int32(n)
 			for _, e := range r.ptbs {
 				e.after(p, ipLen, f.grace())
 			}
@@ -443,15 +443,19 @@ func (a *Analyzer) tcpData(f *flow, d, peer *dir, p *Packet) {
 const maxGSOPayload = 512 << 10
 
 // gsoSize is the payload of each wire segment of super-packet p from d:
-// the gso_size the sending kernel gave it, which no capture records. It is
-// the MSS in force (the smaller of the peer's announced MSS and the one d's
-// own link implies, RFC 6691) less the TCP options every segment repeats,
-// unless the packet's length says the sender had lowered it since: a
-// super-packet is a whole number of segments unless it ends a write, so a
-// lower candidate (the MSS after a genuine PTB for d, or the latest
-// full-looking segment d sent alone) that divides its payload and the MSS
-// from the SYNs does not, is the size in force. When nothing divides it,
-// the size chosen last for d holds.
+// the gso_size the sending kernel gave it, which no capture records.
+//
+// It starts as the MSS in force (the smaller of the peer's announced MSS
+// and the one d's own link implies, RFC 6691) less the TCP options every
+// segment repeats, and follows the sender from there. A genuine PTB for d
+// lowers it at once (what a sender that honours it does). A super-packet
+// of new data is built at the size in force, so it is a whole number of
+// segments unless it ends a write: one that the current size does not
+// divide but the MSS from the SYNs or a PTB's does, switches to that size;
+// failing those, the largest size within 3/4 of the MSS that divides it is
+// taken when a second super-packet confirms it (one alone is as likely the
+// tail of a write). Resent super-packets are old sends re-cut at the size
+// in force: they follow it and do not vote.
 func (a *Analyzer) gsoSize(d, peer *dir, p *Packet) int {
 	r := d.r
 	opts := p.TCP.HdrLen - 20
@@ -459,8 +463,7 @@ func (a *Analyzer) gsoSize(d, peer *dir, p *Packet) int {
 	if p.IP.Jumbo {
 		ipHdr -= 8
 	}
-	own := ownMTU(d, p.IP.Family) - ipTCPHeaders(p.IP.Family)
-	g0 := own
+	g0 := ownMTU(d, p.IP.Family) - ipTCPHeaders(p.IP.Family)
 	if lim := sendMSS(peer, p.IP.Family); lim > 0 {
 		g0 = min(g0, lim)
 	}
@@ -468,33 +471,56 @@ func (a *Analyzer) gsoSize(d, peer *dir, p *Packet) int {
 	if g0 < 1 {
 		g0 = 1 // the options fill the MSS: nothing sensible to cut by
 	}
-	n := p.TCP.PayloadLen
-	if n%g0 == 0 {
-		r.gso = int32(g0)
-		return g0
+	cur := int(r.gso)
+	if cur <= 0 || cur > g0 {
+		cur = g0
 	}
-	best := 0
-	try := func(c int) {
-		if c > 0 && c < g0 && n%c == 0 && n/c >= 2 && c > best {
-			best = c
-		}
-	}
+	ptbSize := 0
 	for _, e := range r.ptbs {
-		if e.suspect == "" && e.mtu > 0 && e.num < p.Num {
-			try(e.mtu - ipHdr - p.TCP.HdrLen)
+		if e.suspect != "" || e.mtu <= 0 || e.num >= p.Num {
+			continue
+		}
+		c := e.mtu - ipHdr - p.TCP.HdrLen
+		if c <= 0 || c >= g0 {
+			continue
+		}
+		if e.last > r.gsoNum && c < cur {
+			cur = c // a PTB since the last super-packet
+		}
+		ptbSize = max(ptbSize, c)
+	}
+	r.gsoNum = p.Num
+	n := p.TCP.PayloadLen
+	newData := !d.seqInit || !seqLT(p.TCP.Seq, d.sndMax)
+	if newData && n > cur && n%cur != 0 {
+		switch {
+		case n%g0 == 0 && n > g0:
+			cur = g0
+		case ptbSize > 0 && n%ptbSize == 0 && n > ptbSize:
+			cur = ptbSize
+		default:
+			if c := largestDivisor(n, g0*3/4, g0); c > 0 {
+				if int(r.gsoCand) == c {
+					cur = c
+				}
+				r.gsoCand = int32(c)
+			}
 		}
 	}
-	if l := int(r.lone); l*4 >= g0*3 {
-		try(l)
+	r.gso = int32(cur)
+	return cur
+}
+
+// largestDivisor is the largest c in [lo, hi] that divides n into at least
+// two pieces, or 0.
+func largestDivisor(n, lo, hi int) int {
+	lo = max(lo, 1)
+	for c := min(hi, n/2); c >= lo; c-- {
+		if n%c == 0 {
+			return c
+		}
 	}
-	if best > 0 {
-		r.gso = int32(best)
-		return best
-	}
-	if r.gso > 0 && int(r.gso) <= g0 {
-		return int(r.gso)
-	}
-	return g0
+	return 0
 }
 
 // tcpPiece handles n bytes of data from d starting at seq, as one wire

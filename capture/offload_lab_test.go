@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -105,7 +106,7 @@ func TestLabOffloadMatrix(t *testing.T) {
 	}{
 		{"blackhole/ipv4", 1400, 0, func(t *testing.T, p *path, on bool) ends {
 			p.r.DropPTB()
-			return both(t, p, filter, func() {
+			return both(t, p, on, filter, func() {
 				if got := labDownload(t, p, v4, 64<<10, 3500*time.Millisecond, 0); got != 0 {
 					t.Errorf("the client received %d body bytes through a black hole", got)
 				}
@@ -113,22 +114,22 @@ func TestLabOffloadMatrix(t *testing.T) {
 		}, []string{"blackhole 10.0.2.2:port > 10.0.1.1:port"}, nil},
 		{"blackhole/ipv6", 1400, 0, func(t *testing.T, p *path, on bool) ends {
 			p.r.DropPTB()
-			return both(t, p, filter, func() { labDownload(t, p, v6, 64<<10, 3500*time.Millisecond, 0) })
+			return both(t, p, on, filter, func() { labDownload(t, p, v6, 64<<10, 3500*time.Millisecond, 0) })
 		}, []string{"blackhole [fd00:2::2]:port > [fd00:1::1]:port"}, nil},
 		{"ptb/ipv4", 1400, 0, func(t *testing.T, p *path, on bool) ends {
-			return both(t, p, filter, func() {
+			return both(t, p, on, filter, func() {
 				if got := labDownload(t, p, v4, 256<<10, 5*time.Second, 0); got != 256<<10 {
 					t.Errorf("the client received %d of %d bytes", got, 256<<10)
 				}
 			})
 		}, []string{"ptb 10.0.2.2:port > 10.0.1.1:port"}, nil},
 		{"ptb/ipv6", 1400, 0, func(t *testing.T, p *path, on bool) ends {
-			return both(t, p, filter, func() { labDownload(t, p, v6, 256<<10, 5*time.Second, 0) })
+			return both(t, p, on, filter, func() { labDownload(t, p, v6, 256<<10, 5*time.Second, 0) })
 		}, []string{"ptb [fd00:2::2]:port > [fd00:1::1]:port"}, nil},
 		{"clamped", 1400, 0, func(t *testing.T, p *path, on bool) ends {
 			p.r.DropPTB()
 			p.r.NftRule(netlab.Forward, "tcp flags & (syn | rst) == syn tcp option maxseg size set 1360")
-			return both(t, p, filter, func() {
+			return both(t, p, on, filter, func() {
 				if got := labDownload(t, p, v4, 256<<10, 5*time.Second, 0); got != 256<<10 {
 					t.Errorf("the client received %d of %d bytes through the clamp", got, 256<<10)
 				}
@@ -143,19 +144,19 @@ func TestLabOffloadMatrix(t *testing.T) {
 			if err := p.c.Ping("10.0.2.2", 3, 3000, "-M", "dont", "-i", "0.2"); err != nil {
 				t.Fatal(err)
 			}
-			return ends{analyzeLab(t, sc, "offload-frag-sender"), analyzeLab(t, rc, "offload-frag-receiver")}
+			return ends{analyzeLab(t, sc, labName(t, on, "sender")), analyzeLab(t, rc, labName(t, on, "receiver"))}
 		}, []string{"fragmentation 10.0.1.1 > 10.0.2.2", "fragmentation 10.0.2.2 > 10.0.1.1"},
 			[]string{"fragmentation 10.0.1.1 > 10.0.2.2", "fragmentation 10.0.2.2 > 10.0.1.1"}},
 		// what is not a black hole must stay so with offloads on
 		{"not/zero-window", 0, 0, func(t *testing.T, p *path, on bool) ends {
 			p.c.Sysctl("net.ipv4.tcp_rmem", "4096 16384 16384")
-			return both(t, p, filter, func() {
+			return both(t, p, on, filter, func() {
 				labDownload(t, p, v4, 4<<20, -3*time.Second, 0) // window 0, then probes
 			})
 		}, nil, nil},
 		{"not/congestion-loss", 0, 0, func(t *testing.T, p *path, on bool) ends {
 			p.r.RandomLoss(netlab.Forward, 3, "ip daddr 10.0.1.1 meta length > 1000")
-			return both(t, p, filter, func() {
+			return both(t, p, on, filter, func() {
 				if got := labDownload(t, p, v4, 2<<20, 10*time.Second, 0); got != 2<<20 {
 					t.Errorf("the client received %d of %d bytes", got, 2<<20)
 				}
@@ -163,7 +164,7 @@ func TestLabOffloadMatrix(t *testing.T) {
 		}, nil, nil},
 		{"not/closed-receiver", 1400, 0, func(t *testing.T, p *path, on bool) ends {
 			p.r.DropPTB()
-			return both(t, p, filter, func() { labDownload(t, p, v4, 64<<10, 0, 1700*time.Millisecond) })
+			return both(t, p, on, filter, func() { labDownload(t, p, v4, 64<<10, 0, 1700*time.Millisecond) })
 		}, nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -201,10 +202,20 @@ func TestLabOffloadMatrix(t *testing.T) {
 
 // both captures the sender (the server's end of its link) and the
 // receiver (the client's) while traffic runs.
-func both(t *testing.T, p *path, filter string, traffic func()) ends {
+func both(t *testing.T, p *path, on bool, filter string, traffic func()) ends {
 	t.Helper()
 	sc := p.s.Capture(p.rs.IfB, filter, "")
 	rc := p.c.Capture(p.cr.IfA, filter, "")
 	traffic()
-	return ends{analyzeLab(t, sc, "offload-sender"), analyzeLab(t, rc, "offload-receiver")}
+	return ends{analyzeLab(t, sc, labName(t, on, "sender")), analyzeLab(t, rc, labName(t, on, "receiver"))}
+}
+
+// labName names a capture for -labout: lab-offload-blackhole-ipv4-on-sender.
+func labName(t *testing.T, on bool, end string) string {
+	state := "off"
+	if on {
+		state = "on"
+	}
+	name := strings.TrimPrefix(t.Name(), "TestLabOffloadMatrix/")
+	return "lab-offload-" + strings.ReplaceAll(name, "/", "-") + "-" + state + "-" + end
 }

@@ -324,3 +324,60 @@ func writeRaw(t *testing.T, s *scenario, frame []byte, wireLen int) {
 	}
 	s.num++
 }
+
+// TestOffloadSizeInForce: the segment size of super-packets follows the
+// sender: lowered by a PTB (and old data resent after it is re-cut at the
+// new size, as Linux's tcp_retransmit_skb does), or, where the PTB is not
+// in the capture (a receiver), learnt from two super-packets of new data
+// that divide by the new size.
+func TestOffloadSizeInForce(t *testing.T) {
+	t.Run("sender: PTB, then the old super-packet resent", func(t *testing.T) {
+		s := newScenario(t, false)
+		download(s)
+		_, seq := s.sendOpts(server, 5*1448, tsOpts())
+		s.ptb(server, 1400, seq, 1500)
+		s.wait(5 * time.Millisecond)
+		s.segment(server, FlagACK, seq, 5*1448, tsOpts()) // 5 x 1348 + 500 on the wire
+		s.wait(5 * time.Millisecond)
+		s.ackAll(client)
+		r := s.report()
+		d := row(t, r, s, server)
+		if want := []sizeCount{{1348, 5}, {500, 1}}; !slices.Equal(d.RetransSizes, want) || d.Retrans != 6 {
+			t.Errorf("retransmissions %d %v, want 6 %v\n%s", d.Retrans, d.RetransSizes, want, text(r))
+		}
+		if f := find(r, CodePTB); f == nil || !strings.Contains(f.Detail, "shrank") {
+			t.Errorf("want the PTB honoured\n%s", text(r))
+		}
+	})
+	t.Run("receiver: the new size learnt from the lengths", func(t *testing.T) {
+		s := newScenario(t, false)
+		download(s)
+		s.sendOpts(server, 5*1448, tsOpts())
+		s.sendOpts(server, 8*1348, tsOpts())  // 10784: 1348 suggested
+		s.sendOpts(server, 11*1348, tsOpts()) // 14828: confirmed
+		_, seq := s.sendOpts(server, 3*1348, tsOpts())
+		s.wait(300 * time.Millisecond)
+		s.segment(server, FlagACK, seq, 3*1348, tsOpts()) // resent: re-cut at 1348
+		s.ackAll(client)
+		r := s.report()
+		d := row(t, r, s, server)
+		if want := []sizeCount{{1348, 3}}; !slices.Equal(d.RetransSizes, want) {
+			t.Errorf("retransmissions %v, want %v\n%s", d.RetransSizes, want, text(r))
+		}
+	})
+}
+
+func TestLargestDivisor(t *testing.T) {
+	for _, tc := range []struct{ n, lo, hi, want int }{
+		{10784, 1086, 1448, 1348},
+		{7240, 1086, 1448, 1448},
+		{16532, 1086, 1448, 0}, // 4 x 4133: a tail
+		{1448, 1086, 1448, 0},  // one piece is no evidence
+		{7104, 1068, 1424, 1184},
+		{0, 0, 10, 0},
+	} {
+		if got := largestDivisor(tc.n, tc.lo, tc.hi); got != tc.want {
+			t.Errorf("largestDivisor(%d, %d, %d) = %d, want %d", tc.n, tc.lo, tc.hi, got, tc.want)
+		}
+	}
+}

@@ -11,6 +11,7 @@ const (
 // to the flow direction whose packet it quotes.
 type ptbEvent struct {
 	num     int64
+	last    int64 // the latest PTB counted into this event
 	time    int64
 	fam     uint8
 	mtu     int
@@ -78,7 +79,7 @@ func (e *ptbEvent) reaction() reaction {
 // ptb handles an ICMP packet-too-big message.
 func (a *Analyzer) ptb(p *Packet) {
 	q := &p.ICMP.Quoted
-	e := &ptbEvent{num: p.Num, time: p.Time, fam: p.IP.Family, mtu: int(p.ICMP.MTU), router: p.IP.Src, quote: *q, count: 1}
+	e := &ptbEvent{num: p.Num, last: p.Num, time: p.Time, fam: p.IP.Family, mtu: int(p.ICMP.MTU), router: p.IP.Src, quote: *q, count: 1}
 	e.nums.add(p.Num)
 	minMTU := 68
 	if p.IP.Family == 6 {
@@ -119,6 +120,7 @@ func (a *Analyzer) ptb(p *Packet) {
 			for _, old := range r.ptbs {
 				if old.mtu == e.mtu && old.suspect == e.suspect {
 					old.count++
+					old.last = p.Num
 					old.nums.add(p.Num)
 					return
 				}
