@@ -2,7 +2,12 @@ package capture
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/binary"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -379,5 +384,89 @@ func TestLargestDivisor(t *testing.T) {
 		if got := largestDivisor(tc.n, tc.lo, tc.hi); got != tc.want {
 			t.Errorf("largestDivisor(%d, %d, %d) = %d, want %d", tc.n, tc.lo, tc.hi, got, tc.want)
 		}
+	}
+}
+
+// portRE finds the port of an endpoint: ports differ from run to run.
+var portRE = regexp.MustCompile(`:\d+( |$)`)
+
+// verdicts is what must not depend on offloads: each finding's code and
+// flow (ports masked), less the offload note, sorted.
+func verdicts(r *Report) []string {
+	var out []string
+	for _, f := range r.Findings {
+		if f.Code == CodeOffload {
+			continue
+		}
+		out = append(out, f.Code+" "+portRE.ReplaceAllString(f.Flow, ":port$1"))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// offloadMatrixWant is what the lab's offload matrix (TestLabOffloadMatrix)
+// must find in each scenario at the sender and at the receiver, offloads on
+// or off; testdata/offload keeps one run of every capture (cut at 128
+// bytes), which TestOffloadLabCaptures checks without root.
+var offloadMatrixWant = map[string]struct{ sender, receiver []string }{
+	"blackhole/ipv4": {[]string{"blackhole 10.0.2.2:port > 10.0.1.1:port"}, nil},
+	"blackhole/ipv6": {[]string{"blackhole [fd00:2::2]:port > [fd00:1::1]:port"}, nil},
+	"ptb/ipv4":       {[]string{"ptb 10.0.2.2:port > 10.0.1.1:port"}, nil},
+	"ptb/ipv6":       {[]string{"ptb [fd00:2::2]:port > [fd00:1::1]:port"}, nil},
+	"clamped":        {[]string{"mss_clamped 10.0.1.1:port > 10.0.2.2:port"}, []string{"mss_clamped 10.0.2.2:port > 10.0.1.1:port"}},
+	"fragmenting": {
+		[]string{"fragmentation 10.0.1.1 > 10.0.2.2", "fragmentation 10.0.2.2 > 10.0.1.1"},
+		[]string{"fragmentation 10.0.1.1 > 10.0.2.2", "fragmentation 10.0.2.2 > 10.0.1.1"},
+	},
+	"not/zero-window":     {nil, nil},
+	"not/congestion-loss": {nil, nil},
+	"not/closed-receiver": {nil, nil},
+}
+
+// TestOffloadLabCaptures replays the lab matrix's captures (testdata/offload,
+// taken by TestLabOffloadMatrix -labout and cut at 128 bytes with editcap):
+// each scenario's verdicts at the sender and at the receiver, offloads on
+// and off, are what offloadMatrixWant says, and the offloads-on sender
+// captures hold super-packets.
+func TestOffloadLabCaptures(t *testing.T) {
+	read := func(t *testing.T, name string) *Report {
+		t.Helper()
+		f, err := os.Open(filepath.Join("testdata", "offload", name+".pcap.gz"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		z, err := gzip.NewReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(z)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Analyze(bytes.NewReader(b), Options{Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	for scenario, want := range offloadMatrixWant {
+		t.Run(scenario, func(t *testing.T) {
+			base := "lab-offload-" + strings.ReplaceAll(scenario, "/", "-")
+			for _, end := range []struct {
+				name string
+				want []string
+			}{{"sender", want.sender}, {"receiver", want.receiver}} {
+				for _, state := range []string{"off", "on"} {
+					r := read(t, base+"-"+state+"-"+end.name)
+					if got := verdicts(r); !slices.Equal(got, end.want) {
+						t.Errorf("%s, offloads %s: %q, want %q\n%s", end.name, state, got, end.want, text(r))
+					}
+					if state == "on" && end.name == "sender" && scenario != "fragmenting" && find(r, CodeOffload) == nil {
+						t.Errorf("offloads-on sender capture without super-packets\n%s", text(r))
+					}
+				}
+			}
+		})
 	}
 }
