@@ -437,10 +437,12 @@ func (a *Analyzer) tcpData(f *flow, d, peer *dir, p *Packet) {
 	}
 }
 
-// maxGSOPayload is the largest TCP payload a super-packet can carry: Linux
-// caps GSO at GSO_MAX_SIZE (512 KiB, BIG TCP included) and gso_max_segs at
-// 65535. A larger one is not an offload artifact but a file that lies.
-const maxGSOPayload = 512 << 10
+// maxGSOPayload bounds the TCP payload of a super-packet: Linux caps a GSO
+// packet, BIG TCP included, at GSO_MAX_SIZE = 8 * GSO_MAX_SEGS = 524280
+// bytes (include/linux/netdevice.h: the smallest GSO size is 8 and
+// gso_segs a 16-bit field). More data in one packet is not an offload
+// artifact but a file that lies.
+const maxGSOPayload = 8 * 65535
 
 // gsoSize is the payload of each wire segment of super-packet p from d:
 // the gso_size the sending kernel gave it, which no capture records.

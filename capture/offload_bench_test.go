@@ -18,6 +18,7 @@ var (
 
 // tsoFrame is an Ethernet/IPv4/TCP frame with the timestamp option, cut at
 // 128 bytes as tcpdump -s 128 keeps it; wire is its length on the wire.
+// Above 65535 bytes its IP total length is 0 (BIG TCP).
 func tsoFrame(src, dst [4]byte, sp, dp uint16, seq, ack uint32, flags byte, n int, syn bool) (frame []byte, wire int) {
 	thl := 32
 	if syn {
@@ -28,7 +29,9 @@ func tsoFrame(src, dst [4]byte, sp, dp uint16, seq, ack uint32, flags byte, n in
 	binary.BigEndian.PutUint16(b[12:], 0x0800)
 	ip := b[14:]
 	ip[0] = 0x45
-	binary.BigEndian.PutUint16(ip[2:], uint16(ipLen))
+	if ipLen <= 65535 {
+		binary.BigEndian.PutUint16(ip[2:], uint16(ipLen))
+	} // else 0, as BIG TCP writes it
 	ip[6] = 0x40 // DF
 	ip[8], ip[9] = 64, 6
 	copy(ip[12:16], src[:])

@@ -271,7 +271,7 @@ func TestOffloadVerdicts(t *testing.T) {
 }
 
 // TestOffloadTooLarge: a packet claiming more data than any segmentation
-// offload makes (BIG TCP stops at 512 KiB) is malformed, named by its
+// offload makes (Linux stops at 524280 bytes, BIG TCP included) is malformed, named by its
 // number, and never feeds a verdict.
 func TestOffloadTooLarge(t *testing.T) {
 	s := newScenario(t, true)
