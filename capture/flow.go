@@ -449,12 +449,14 @@ const maxGSOPayload = 8 * 65535
 //
 // It starts as the MSS in force (the smaller of the peer's announced MSS
 // and the one d's own link implies, RFC 6691) less the TCP options every
-// segment repeats, and follows the sender from there. A genuine PTB for d
+// segment repeats, and follows the sender from there, up to the peer's MSS
+// (a sender whose own SYN a middlebox clamped sends more than it announced). A genuine PTB for d
 // lowers it at once (what a sender that honours it does). A super-packet
 // of new data is built at the size in force, so it is a whole number of
 // segments unless it ends a write: one that the current size does not
-// divide but the MSS from the SYNs or a PTB's does, switches to that size;
-// failing those, the largest size within 3/4 of the MSS that divides it is
+// divide but the MSS from the SYNs, the peer's or a PTB's does, switches to
+// that size; failing those, the largest size from 3/4 of the MSS up to the
+// peer's that divides it is
 // taken when a second super-packet confirms it (one alone is as likely the
 // tail of a write). Resent super-packets are old sends re-cut at the size
 // in force: they follow it and do not vote.
@@ -465,16 +467,16 @@ func (a *Analyzer) gsoSize(d, peer *dir, p *Packet) int {
 	if p.IP.Jumbo {
 		ipHdr -= 8
 	}
+	// g0 is the MSS in force as the SYNs say; gMax what the peer allows,
+	// which a sender whose own SYN a middlebox lowered does send
 	g0 := ownMTU(d, p.IP.Family) - ipTCPHeaders(p.IP.Family)
+	gMax := g0
 	if lim := sendMSS(peer, p.IP.Family); lim > 0 {
-		g0 = min(g0, lim)
+		g0, gMax = min(g0, lim), lim
 	}
-	g0 -= opts
-	if g0 < 1 {
-		g0 = 1 // the options fill the MSS: nothing sensible to cut by
-	}
+	g0, gMax = max(g0-opts, 1), max(gMax-opts, 1) // options filling the MSS: nothing sensible to cut by
 	cur := int(r.gso)
-	if cur <= 0 || cur > g0 {
+	if cur <= 0 || cur > gMax {
 		cur = g0
 	}
 	ptbSize := 0
@@ -498,10 +500,12 @@ func (a *Analyzer) gsoSize(d, peer *dir, p *Packet) int {
 		switch {
 		case n%g0 == 0 && n > g0:
 			cur = g0
+		case n%gMax == 0 && n > gMax:
+			cur = gMax
 		case ptbSize > 0 && n%ptbSize == 0 && n > ptbSize:
 			cur = ptbSize
 		default:
-			if c := largestDivisor(n, g0*3/4, g0); c > 0 {
+			if c := largestDivisor(n, g0*3/4, gMax); c > 0 {
 				if int(r.gsoCand) == c {
 					cur = c
 				}

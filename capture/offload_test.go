@@ -470,3 +470,27 @@ func TestOffloadLabCaptures(t *testing.T) {
 		})
 	}
 }
+
+// TestOffloadClampedSender: a middlebox lowered the server's SYN to MSS
+// 1360 but not the client's (1460): the server, on a 1500-byte link, sends
+// 1448-byte segments. At a GRO receiver its super-packets are multiples of
+// 1448, not of the 1348 its SYN implies, and the clamp shows as it does with
+// the segments on the wire.
+func TestOffloadClampedSender(t *testing.T) {
+	var reps [2]*Report
+	for i, burst := range []burstFn{burstWire, burstTSO} {
+		s := newScenario(t, false)
+		s.handshake(1460, 1360)
+		burst(s, server, 4, 1448)
+		burst(s, server, 6, 1448)
+		s.ackAll(client)
+		reps[i] = s.report()
+		d := row(t, reps[i], s, server)
+		if d.MaxSegment != 1448 || d.MaxPacket != 1500 {
+			t.Errorf("%s: max segment %d packet %d, want 1448 1500", []string{"wire", "GRO"}[i], d.MaxSegment, d.MaxPacket)
+		}
+	}
+	if a, b := verdicts(reps[0]), verdicts(reps[1]); !slices.Equal(a, b) || len(a) == 0 || !strings.HasPrefix(a[0], CodeMSSClamped) {
+		t.Errorf("wire %q, GRO %q: want the same mss_clamped", a, b)
+	}
+}
