@@ -518,9 +518,11 @@ func (a *Analyzer) gsoSize(d, peer *dir, p *Packet) int {
 }
 
 // largestDivisor is the largest c in [lo, hi] that divides n into at least
-// two pieces, or 0.
+// two pieces, or 0. It tries at most 4096 sizes below hi (a 9000-byte
+// link's MSS range is 2240 wide), so a crafted file cannot make each
+// packet cost more.
 func largestDivisor(n, lo, hi int) int {
-	lo = max(lo, 1)
+	lo = max(lo, 1, hi-4096)
 	for c := min(hi, n/2); c >= lo; c-- {
 		if n%c == 0 {
 			return c

@@ -380,6 +380,8 @@ func TestLargestDivisor(t *testing.T) {
 		{1448, 1086, 1448, 0},  // one piece is no evidence
 		{7104, 1068, 1424, 1184},
 		{0, 0, 10, 0},
+		{65534 * 2, 1, 65534, 65534}, // found at the top of the range
+		{3 * 2 * 1000, 1, 65534, 0},  // 1000 is more than 4096 below the top: not tried
 	} {
 		if got := largestDivisor(tc.n, tc.lo, tc.hi); got != tc.want {
 			t.Errorf("largestDivisor(%d, %d, %d) = %d, want %d", tc.n, tc.lo, tc.hi, got, tc.want)
