@@ -431,27 +431,6 @@ var offloadMatrixWant = map[string]struct{ sender, receiver []string }{
 // and off, are what offloadMatrixWant says, and the offloads-on sender
 // captures hold super-packets.
 func TestOffloadLabCaptures(t *testing.T) {
-	read := func(t *testing.T, name string) *Report {
-		t.Helper()
-		f, err := os.Open(filepath.Join("testdata", "offload", name+".pcap.gz"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		z, err := gzip.NewReader(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(z)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := Analyze(bytes.NewReader(b), Options{Name: name})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
 	for scenario, want := range offloadMatrixWant {
 		t.Run(scenario, func(t *testing.T) {
 			base := "lab-offload-" + strings.ReplaceAll(scenario, "/", "-")
@@ -460,7 +439,7 @@ func TestOffloadLabCaptures(t *testing.T) {
 				want []string
 			}{{"sender", want.sender}, {"receiver", want.receiver}} {
 				for _, state := range []string{"off", "on"} {
-					r := read(t, base+"-"+state+"-"+end.name)
+					r := readOffloadCapture(t, base+"-"+state+"-"+end.name)
 					if got := verdicts(r); !slices.Equal(got, end.want) {
 						t.Errorf("%s, offloads %s: %q, want %q\n%s", end.name, state, got, end.want, text(r))
 					}
@@ -494,5 +473,49 @@ func TestOffloadClampedSender(t *testing.T) {
 	}
 	if a, b := verdicts(reps[0]), verdicts(reps[1]); !slices.Equal(a, b) || len(a) == 0 || !strings.HasPrefix(a[0], CodeMSSClamped) {
 		t.Errorf("wire %q, GRO %q: want the same mss_clamped", a, b)
+	}
+}
+
+// readOffloadCapture analyzes testdata/offload/name.pcap.gz.
+func readOffloadCapture(t *testing.T, name string) *Report {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", "offload", name+".pcap.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Analyze(bytes.NewReader(b), Options{Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestOffloadGROCapture replays TestLabOffloadGRO's captures: a receiver
+// with GRO on (a few dozen data packets captured for some 730 on the
+// wire) sees the
+// server's 1448-byte segments and their delivery as with GRO off.
+func TestOffloadGROCapture(t *testing.T) {
+	for _, name := range []string{"lab-gro-off", "lab-gro-on"} {
+		r := readOffloadCapture(t, name)
+		if v := verdicts(r); len(v) != 0 {
+			t.Errorf("%s: findings %q, want none", name, v)
+		}
+		for _, d := range r.FlowTable[0].Directions {
+			if strings.HasPrefix(d.From, "10.0.2.2:") && (d.MaxSegment != 1448 || d.MaxPacket != 1500 || d.MaxDelivered != 1448) {
+				t.Errorf("%s: server's max segment %d packet %d delivered %d, want 1448 1500 1448", name, d.MaxSegment, d.MaxPacket, d.MaxDelivered)
+			}
+		}
+	}
+	if find(readOffloadCapture(t, "lab-gro-on"), CodeOffload) == nil {
+		t.Error("lab-gro-on holds no merged packet")
 	}
 }
