@@ -450,13 +450,13 @@ const maxGSOPayload = 8 * 65535
 // It starts as the MSS in force (the smaller of the peer's announced MSS
 // and the one d's own link implies, RFC 6691) less the TCP options every
 // segment repeats, and follows the sender from there, up to the peer's MSS
-// (a sender whose own SYN a middlebox clamped sends more than it announced). A genuine PTB for d
-// lowers it at once (what a sender that honours it does). A super-packet
-// of new data is built at the size in force, so it is a whole number of
-// segments unless it ends a write: one that the current size does not
-// divide but the MSS from the SYNs, the peer's or a PTB's does, switches to
-// that size; failing those, the largest size from 3/4 of the MSS up to the
-// peer's that divides it is
+// (a sender whose own SYN a middlebox clamped sends more than it
+// announced). A genuine PTB for d lowers it at once (what a sender that
+// honours it does). A super-packet of new data is built at the size in
+// force, so it is a whole number of segments unless it ends a write: one
+// that the current size does not divide but the MSS from the SYNs, the
+// peer's or a PTB's does, switches to that size; failing those, the
+// largest size from 3/4 of the MSS up to the peer's that divides it is
 // taken when a second super-packet confirms it (one alone is as likely the
 // tail of a write). Resent super-packets are old sends re-cut at the size
 // in force: they follow it and do not vote.
@@ -589,9 +589,6 @@ func (a *Analyzer) tcpPiece(d, peer *dir, p *Packet, seq uint32, n, ipLen int) {
 		}
 	}
 	if s.seq == seq && n >= st.size {
-		if st.nums.n > 0 && st.nums.nums[min(st.nums.n, maxEvidence)-1] == p.Num {
-			return // another piece of the same super-packet
-		}
 		st.tx++
 		st.nums.add(p.Num)
 		gap := p.Time - st.prev
