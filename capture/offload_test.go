@@ -519,3 +519,38 @@ func TestOffloadGROCapture(t *testing.T) {
 		t.Error("lab-gro-on holds no merged packet")
 	}
 }
+
+// TestOffloadBigTCPv4: an IPv4 BIG TCP packet as the reference lab captured
+// it (captures in the wild §1.3): IP total length 0, a 183962-byte frame
+// that tcpdump's immediate mode cut short, 183896 bytes of data: 127 wire
+// segments of 1448, from the record's original length, not its captured one.
+func TestOffloadBigTCPv4(t *testing.T) {
+	src, dst := [4]byte{10, 2, 0, 1}, [4]byte{10, 1, 0, 1}
+	a := NewAnalyzer(Options{})
+	num := int64(0)
+	feed := func(f []byte, wire int) {
+		num++
+		a.FeedPacket(layers.LinkTypeEthernet, f, num, num*1000, wire, 0)
+	}
+	feed(tsoFrame(dst, src, 40000, 443, 1000, 0, FlagSYN, 0, true))
+	feed(tsoFrame(src, dst, 443, 40000, 5000, 1001, FlagSYN|FlagACK, 0, true))
+	fr, wire := tsoFrame(src, dst, 443, 40000, 5001, 1001, FlagACK, 127*1448, false)
+	if wire != 183962 || binary.BigEndian.Uint16(fr[16:18]) != 0 {
+		t.Fatalf("frame of %d bytes with IP length %d, want 183962 and 0", wire, binary.BigEndian.Uint16(fr[16:18]))
+	}
+	feed(fr, wire)
+	var d *dir
+	a.flows.each(func(f *flow) {
+		for i := range f.d {
+			if f.d[i].dataPkts > 0 {
+				d = &f.d[i]
+			}
+		}
+	})
+	if d == nil || d.segs.n() != 127 || d.segs.front().len != 1448 || d.segs.s[len(d.segs.s)-1].len != 1448 || d.maxIPLen != 1500 {
+		t.Fatalf("want 127 segments of 1448 bytes (1500-byte packets), got %+v", d)
+	}
+	if r := a.Report(); r.Malformed != 0 || find(r, CodeOffload) == nil {
+		t.Errorf("want one offload note, nothing malformed\n%s", text(r))
+	}
+}
