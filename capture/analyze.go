@@ -177,11 +177,7 @@ func (a *Analyzer) frame(link layers.LinkType, data []byte) {
 		a.observe(p, err)
 	}
 	if err != nil {
-		a.malformed.add(p.Num)
-		if len(a.malWhy) < 5 {
-			msg := "packet " + itoa(int(p.Num)) + ": " + err.Error()
-			a.malWhy = append(a.malWhy, msg)
-		}
+		a.bad(p, "", err.Error())
 		return
 	}
 	if p.Truncated {
@@ -249,6 +245,11 @@ func (a *Analyzer) flushStacks() {
 func (a *Analyzer) transport(p *Packet) {
 	switch p.L4 {
 	case 6:
+		if p.TCP.PayloadLen > maxGSOPayload {
+			// no segmentation offload makes a packet this large
+			a.bad(p, "", "tcp: "+itoa(p.TCP.PayloadLen)+" bytes of data in one packet, more than any segmentation offload carries ("+itoa(maxGSOPayload)+")")
+			return
+		}
 		f, di := a.lookup(p)
 		a.tcp(f, di, p)
 	case 1, 58:
@@ -319,11 +320,16 @@ func (a *Analyzer) fragment(p *Packet) {
 		a.observe(p, err)
 	}
 	if err != nil {
-		a.malformed.add(p.Num)
-		if len(a.malWhy) < 5 {
-			a.malWhy = append(a.malWhy, "packet "+itoa(int(p.Num))+" (reassembled): "+err.Error())
-		}
+		a.bad(p, " (reassembled)", err.Error())
 		return
 	}
 	a.transport(p)
+}
+
+// bad counts p as malformed, keeping the first few reasons.
+func (a *Analyzer) bad(p *Packet, where, why string) {
+	a.malformed.add(p.Num)
+	if len(a.malWhy) < 5 {
+		a.malWhy = append(a.malWhy, "packet "+itoa(int(p.Num))+where+": "+why)
+	}
 }

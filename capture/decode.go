@@ -573,6 +573,13 @@ func (d *Decoder) ipv6(data []byte, p *Packet) ([]byte, next, error) {
 				if j, ok := jumboLen(data[off+2 : off+l]); ok {
 					ip.Jumbo = true
 					if plen == 0 {
+						// RFC 2675 §3: only above 65535; and never past the frame
+						if j < 65536 {
+							return nil, nStop, &DecodeError{Layer: LayerIPv6, Msg: "jumbo payload length " + itoa(int(j)) + " (below 65536)"}
+						}
+						if w := d.wireLeft(data); 40+int(j) > w {
+							return nil, nStop, &DecodeError{Layer: LayerIPv6, Msg: "jumbo payload length " + itoa(int(j)) + " beyond the end of the frame (" + itoa(w-40) + " bytes)"}
+						}
 						total = 40 + int(j)
 					}
 				}

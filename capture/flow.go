@@ -217,6 +217,9 @@ type dirRare struct {
 
 	offload   evidence
 	maxOffl   int
+	gso       int32 // the wire segment size in force for d's super-packets (gsoSize)
+	gsoCand   int32 // a size one super-packet suggested, waiting for a second
+	gsoNum    int64 // the latest super-packet of d
 	oversize  evidence
 	maxOver   int
 	overLimit int
@@ -378,21 +381,25 @@ func (a *Analyzer) tcp(f *flow, di int, p *Packet) {
 	}
 }
 
-// tcpData handles a segment that carries data from d.
+// tcpData handles a segment that carries data from d. A segmentation
+// offload super-packet (TSO/GSO at a sending host, GRO/LRO at a receiving
+// one, BIG TCP) is cut into the wire segments the NIC made of it, or the
+// sender sent before GRO merged them (see gsoSize), and each piece goes
+// through the same retransmission, delivery and black-hole logic as a
+// segment captured on the wire.
 func (a *Analyzer) tcpData(f *flow, d, peer *dir, p *Packet) {
 	t := &p.TCP
 	n := t.PayloadLen
 	d.dataPkts++
 	d.bytes += int64(n)
-	d.hdrs = p.IP.HdrLen + t.HdrLen
-	ipLen := p.IP.TotalLen
+	ipHdr := p.IP.HdrLen
+	if p.IP.Jumbo {
+		ipHdr -= 8 // the hop-by-hop jumbo option exists only on the super-packet
+	}
+	d.hdrs = ipHdr + t.HdrLen
 
-	offl := a.offload(d, peer, p)
-	if offl {
-		r := d.wr()
-		r.offload.add(p.Num)
-		r.maxOffl = max(r.maxOffl, ipLen)
-	} else {
+	if !a.offload(d, peer, p) {
+		ipLen := p.IP.TotalLen
 		if n > d.maxPayload {
 			d.maxPayload, d.maxPayNum = n, p.Num
 		}
@@ -403,14 +410,131 @@ func (a *Analyzer) tcpData(f *flow, d, peer *dir, p *Packet) {
 			r.maxOver = max(r.maxOver, n)
 			r.overLimit = lim
 		}
-	}
-	if d.r != nil {
-		for _, e := range d.r.ptbs {
-			e.after(p, ipLen, offl, f.grace())
+		if r := d.r; r != nil {
+			for _, e := range r.ptbs {
+				e.after(p, ipLen, f.grace())
+			}
 		}
+		a.tcpPiece(d, peer, p, t.Seq, n, ipLen)
+		return
 	}
 
-	seq, end := t.Seq, t.Seq+uint32(n)
+	r := d.wr()
+	r.offload.add(p.Num)
+	r.maxOffl = max(r.maxOffl, p.IP.TotalLen)
+	g := a.gsoSize(d, peer, p)
+	piece := min(n, g)
+	if piece > d.maxPayload {
+		d.maxPayload, d.maxPayNum = piece, p.Num
+	}
+	d.maxIPLen = max(d.maxIPLen, piece+d.hdrs)
+	for _, e := range r.ptbs {
+		e.after(p, piece+d.hdrs, f.grace())
+	}
+	for off := 0; off < n; off += g {
+		k := min(g, n-off)
+		a.tcpPiece(d, peer, p, t.Seq+uint32(off), k, k+d.hdrs)
+	}
+}
+
+// maxGSOPayload bounds the TCP payload of a super-packet: Linux caps a GSO
+// packet, BIG TCP included, at GSO_MAX_SIZE = 8 * GSO_MAX_SEGS = 524280
+// bytes (include/linux/netdevice.h: the smallest GSO size is 8 and
+// gso_segs a 16-bit field). More data in one packet is not an offload
+// artifact but a file that lies.
+const maxGSOPayload = 8 * 65535
+
+// gsoSize is the payload of each wire segment of super-packet p from d:
+// the gso_size the sending kernel gave it, which no capture records.
+//
+// It starts as the MSS in force (the smaller of the peer's announced MSS
+// and the one d's own link implies, RFC 6691) less the TCP options every
+// segment repeats, and follows the sender from there, up to the peer's MSS
+// (a sender whose own SYN a middlebox clamped sends more than it
+// announced). A genuine PTB for d lowers it at once (what a sender that
+// honours it does). A super-packet of new data is built at the size in
+// force, so it is a whole number of segments unless it ends a write: one
+// that the current size does not divide but the MSS from the SYNs, the
+// peer's or a PTB's does, switches to that size; failing those, the
+// largest size from 3/4 of the MSS up to the peer's that divides it is
+// taken when a second super-packet confirms it (one alone is as likely the
+// tail of a write). Resent super-packets are old sends re-cut at the size
+// in force: they follow it and do not vote.
+func (a *Analyzer) gsoSize(d, peer *dir, p *Packet) int {
+	r := d.r
+	opts := p.TCP.HdrLen - 20
+	ipHdr := p.IP.HdrLen
+	if p.IP.Jumbo {
+		ipHdr -= 8
+	}
+	// g0 is the MSS in force as the SYNs say; gMax what the peer allows,
+	// which a sender whose own SYN a middlebox lowered does send
+	g0 := ownMTU(d, p.IP.Family) - ipTCPHeaders(p.IP.Family)
+	gMax := g0
+	if lim := sendMSS(peer, p.IP.Family); lim > 0 {
+		g0, gMax = min(g0, lim), lim
+	}
+	g0, gMax = max(g0-opts, 1), max(gMax-opts, 1) // options filling the MSS: nothing sensible to cut by
+	cur := int(r.gso)
+	if cur <= 0 || cur > gMax {
+		cur = g0
+	}
+	ptbSize := 0
+	for _, e := range r.ptbs {
+		if e.suspect != "" || e.mtu <= 0 || e.num >= p.Num {
+			continue
+		}
+		c := e.mtu - ipHdr - p.TCP.HdrLen
+		if c <= 0 || c >= g0 {
+			continue
+		}
+		if e.last > r.gsoNum && c < cur {
+			cur = c // a PTB since the last super-packet
+		}
+		ptbSize = max(ptbSize, c)
+	}
+	r.gsoNum = p.Num
+	n := p.TCP.PayloadLen
+	newData := !d.seqInit || !seqLT(p.TCP.Seq, d.sndMax)
+	if newData && n > cur && n%cur != 0 {
+		switch {
+		case n%g0 == 0 && n > g0:
+			cur = g0
+		case n%gMax == 0 && n > gMax:
+			cur = gMax
+		case ptbSize > 0 && n%ptbSize == 0 && n > ptbSize:
+			cur = ptbSize
+		default:
+			if c := largestDivisor(n, g0*3/4, gMax); c > 0 {
+				if int(r.gsoCand) == c {
+					cur = c
+				}
+				r.gsoCand = int32(c)
+			}
+		}
+	}
+	r.gso = int32(cur)
+	return cur
+}
+
+// largestDivisor is the largest c in [lo, hi] that divides n into at least
+// two pieces, or 0. It tries at most 4096 sizes below hi (a 9000-byte
+// link's MSS range is 2240 wide), so a crafted file cannot make each
+// packet cost more.
+func largestDivisor(n, lo, hi int) int {
+	lo = max(lo, 1, hi-4096)
+	for c := min(hi, n/2); c >= lo; c-- {
+		if n%c == 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+// tcpPiece handles n bytes of data from d starting at seq, as one wire
+// segment of ipLen bytes: a whole packet, or one piece of a super-packet.
+func (a *Analyzer) tcpPiece(d, peer *dir, p *Packet, seq uint32, n, ipLen int) {
+	end := seq + uint32(n)
 	if !d.seqInit {
 		d.seqInit, d.sndMax = true, seq
 	}
@@ -419,9 +543,8 @@ func (a *Analyzer) tcpData(f *flow, d, peer *dir, p *Packet) {
 		// segment larger than any delivered so far can teach something
 		// (a larger delivery, or a stall of a size that never got
 		// through), so only those are tracked: on a healthy flow the queue
-		// stays empty once a full-size segment is acknowledged. Offload
-		// super-packets are not wire segments and are not tracked.
-		if n > d.maxDelivered && !offl {
+		// stays empty once a full-size segment is acknowledged.
+		if n > d.maxDelivered {
 			if !d.segs.push(seg{seq: seq, len: int32(n), minLen: int32(n), ipLen: int32(ipLen), tx: 1, firstNum: p.Num, firstTime: p.Time}) {
 				d.wr().untracked++
 			}
@@ -433,16 +556,13 @@ func (a *Analyzer) tcpData(f *flow, d, peer *dir, p *Packet) {
 	if seqLT(d.sndMax, end) {
 		d.sndMax = end
 	}
-	if d.unaSet && seqLE(end, d.una) {
-		// everything in it was acknowledged already: spurious, not a stall
-		d.retrans++
-		d.wr().retransBytes += int64(n)
-		d.addRetransSize(n)
-		return
-	}
 	d.retrans++
 	d.wr().retransBytes += int64(n)
 	d.addRetransSize(n)
+	if d.unaSet && seqLE(end, d.una) {
+		// everything in it was acknowledged already: spurious, not a stall
+		return
+	}
 	s := d.segs.find(seq)
 	if s == nil {
 		return
@@ -453,7 +573,7 @@ func (a *Analyzer) tcpData(f *flow, d, peer *dir, p *Packet) {
 		s.minLen = int32(n)
 	}
 	// the stall follows the oldest outstanding segment
-	if s != d.segs.front() || offl {
+	if s != d.segs.front() {
 		return
 	}
 	st := &d.wr().st

@@ -11,6 +11,7 @@ const (
 // to the flow direction whose packet it quotes.
 type ptbEvent struct {
 	num     int64
+	last    int64 // the latest PTB counted into this event
 	time    int64
 	fam     uint8
 	mtu     int
@@ -23,7 +24,8 @@ type ptbEvent struct {
 	di      int
 	suspect string // why the PTB looks forged or wrong, "" if it does not
 
-	// how the sender behaved afterwards (data segments, offload excluded)
+	// how the sender behaved afterwards (data segments; a super-packet
+	// counts as its wire segments' size)
 	afterN     int64
 	afterBig   evidence // larger than the MTU
 	firstSmall int64
@@ -34,8 +36,8 @@ type ptbEvent struct {
 // Large packets sent within grace of the PTB may have been on their way
 // already (a capture on a router sees them after it sent the PTB): they do
 // not count against the sender.
-func (e *ptbEvent) after(p *Packet, ipLen int, offl bool, grace int64) {
-	if offl || p.Num <= e.num || e.mtu == 0 {
+func (e *ptbEvent) after(p *Packet, ipLen int, grace int64) {
+	if p.Num <= e.num || e.mtu == 0 {
 		return
 	}
 	if ipLen > e.mtu && p.Time-e.time < grace {
@@ -77,7 +79,7 @@ func (e *ptbEvent) reaction() reaction {
 // ptb handles an ICMP packet-too-big message.
 func (a *Analyzer) ptb(p *Packet) {
 	q := &p.ICMP.Quoted
-	e := &ptbEvent{num: p.Num, time: p.Time, fam: p.IP.Family, mtu: int(p.ICMP.MTU), router: p.IP.Src, quote: *q, count: 1}
+	e := &ptbEvent{num: p.Num, last: p.Num, time: p.Time, fam: p.IP.Family, mtu: int(p.ICMP.MTU), router: p.IP.Src, quote: *q, count: 1}
 	e.nums.add(p.Num)
 	minMTU := 68
 	if p.IP.Family == 6 {
@@ -118,6 +120,7 @@ func (a *Analyzer) ptb(p *Packet) {
 			for _, old := range r.ptbs {
 				if old.mtu == e.mtu && old.suspect == e.suspect {
 					old.count++
+					old.last = p.Num
 					old.nums.add(p.Num)
 					return
 				}

@@ -122,8 +122,8 @@ type DirSummary struct {
 	WScale       int         `json:"wscale"` // -1: none
 	SACKPerm     bool        `json:"sack_perm"`
 	Timestamps   bool        `json:"timestamps"`
-	MaxSegment   int         `json:"max_segment"`   // largest payload (offload super-packets excluded)
-	MaxPacket    int         `json:"max_packet"`    // largest IP packet (same)
+	MaxSegment   int         `json:"max_segment"`   // largest payload of a wire segment (super-packets count as theirs)
+	MaxPacket    int         `json:"max_packet"`    // largest IP packet of a wire segment (same)
 	MaxDelivered int         `json:"max_delivered"` // largest payload acknowledged by the peer
 	DF           string      `json:"df,omitempty"`  // IPv4: "all", "none", "mixed"
 	Retrans      int64       `json:"retransmissions"`

@@ -65,7 +65,8 @@
 //
 //	Lab:   New, Host, Link, Namespaces, Prefix, Timeout
 //	Host:  Run, RunContext, RunInput, MustRun, IP, Do, Start (-> *Proc)
-//	       Sysctl, SetSysctl, GetSysctl, Forwarding, Route, SetMTU, OffloadsOff
+//	       Sysctl, SetSysctl, GetSysctl, Forwarding, Route, SetMTU, OffloadsOff,
+//	       OffloadsOn (LinkOpts.Offloads: TSO/GSO/GRO on at both ends)
 //	       LinkInfo, MTU, WaitReady, Ping, PingDF
 //	       VXLAN (a unicast vxlan device, "dev <lower>" or not; returns the
 //	       MTU the kernel chose)

@@ -18,7 +18,13 @@ type LinkOpts struct {
 	Addr6A, Addr6B string // IPv6, added with nodad
 
 	KeepOffloads bool // leave tx/tso/gso/gro as the driver set them (off by default)
-	Down         bool // leave both ends down
+	// Offloads turns checksum, scatter-gather, TSO, GSO and GRO on at both
+	// ends, as a server's NIC has them: the kernel hands the veth
+	// super-packets of up to 64 KiB, which stay whole across the veth and
+	// through a forwarding namespace, and the receiving end coalesces
+	// (veth enables GRO only when asked). It overrides KeepOffloads.
+	Offloads bool
+	Down     bool // leave both ends down
 }
 
 // Link is a veth pair between hosts A and B.
@@ -86,7 +92,10 @@ func (l *Lab) Link(a, b *Host, o LinkOpts) *Link {
 		dev    string
 		p4, p6 netip.Prefix
 	}{{a, lk.IfA, lk.AddrA, lk.Addr6A}, {b, lk.IfB, lk.AddrB, lk.Addr6B}} {
-		if !o.KeepOffloads {
+		switch {
+		case o.Offloads:
+			end.h.OffloadsOn(end.dev)
+		case !o.KeepOffloads:
 			end.h.OffloadsOff(end.dev)
 		}
 		if end.p4.IsValid() {
@@ -117,6 +126,15 @@ func (l *Lab) Link(a, b *Host, o LinkOpts) *Link {
 func (h *Host) OffloadsOff(dev string) {
 	h.lab.t.Helper()
 	h.MustRun("ethtool", "-K", dev, "tx", "off", "tso", "off", "gso", "off", "gro", "off")
+}
+
+// OffloadsOn turns checksum, scatter-gather and segmentation offloads
+// (TSO, GSO) and GRO on for dev, so the kernel hands it super-packets larger
+// than the MTU and coalesces what it receives: what a capture on a server
+// with the kernel's defaults sees.
+func (h *Host) OffloadsOn(dev string) {
+	h.lab.t.Helper()
+	h.MustRun("ethtool", "-K", dev, "tx", "on", "sg", "on", "tso", "on", "gso", "on", "gro", "on")
 }
 
 func (h *Host) nextIfName() string {
