@@ -27,6 +27,9 @@ type Result struct {
 	// PacingGap and the round times used for the time metrics.
 	RTT, PTO, Gap time.Duration
 	dist          map[uint64]float64
+	// samples are a Monte Carlo run's outcomes (packed) in trial order,
+	// kept up to maxSamples trials for paired comparisons.
+	samples []uint64
 }
 
 // Weighted is an outcome and its probability.
@@ -117,12 +120,13 @@ func Exact(ctx context.Context, sc Scenario, opt Options) (*Result, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			e := newExactRun(p, floor, limit, ctx)
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(p.dist) || ctx.Err() != nil {
 					return
 				}
-				e := &exactRun{p: p, pmtu0: p.dist[i].PMTU, floor: floor, limit: limit, ctx: ctx}
+				e.reset(p.dist[i].PMTU)
 				d, err := e.run()
 				parts[i] = part{d, e.unresolved, e.states, err}
 				if opt.Progress != nil {
@@ -157,19 +161,33 @@ func (p *prepared) result(exact bool) *Result {
 	return &Result{Scenario: p.Scenario, Exact: exact, RTT: p.rtt, PTO: p.pto, Gap: p.gap, dist: map[uint64]float64{}}
 }
 
-// fkey identifies a node of the forward propagation: a strategy state and
-// the counts accumulated so far.
+// fkey identifies a node of a layer (the probes sent so far are the
+// layer's): a strategy state and the counts accumulated so far.
 type fkey struct {
-	state                any
-	probes, rounds, slow int
-	fragged              bool // the packet without DF was sent
+	state        any
+	rounds, slow int32
+	fragged      bool // the packet without DF was sent
 }
 
+// fnode is a node: a strategy, the probability of reaching it and its
+// counts. A node owns its strategy: nothing else refers to it.
 type fnode struct {
-	s plpmtud.Strategy
-	p float64
+	s            plpmtud.Strategy
+	p            float64
+	rounds, slow int
+	fragged      bool
 }
 
+// layer is the nodes that have sent the same number of probes, in the
+// order they were first reached, which is deterministic: float sums do not
+// depend on map iteration.
+type layer struct {
+	index map[fkey]int32
+	nodes []fnode
+}
+
+// exactRun is the forward propagation for one initial path MTU. A worker
+// reuses one for every path MTU it computes.
 type exactRun struct {
 	p          *prepared
 	pmtu0      int
@@ -179,7 +197,42 @@ type exactRun struct {
 	unresolved float64
 	states     int
 	out        map[uint64]float64
-	layers     map[int]map[fkey]*fnode // by probes sent
+	layers     []*layer // by probes sent
+	free       []*layer
+
+	// Scratch space of expand and walk.
+	sizes        []int
+	fs           [][]fate
+	round, order []probe
+	c            plpmtud.Strategy // the strategy whose round walk branches
+	leaves, leaf int              // the round's fate combinations; the current one
+	n, pm        int              // probes after the round; path MTU then
+	rounds, slow int
+	fragged      bool
+}
+
+func newExactRun(p *prepared, floor float64, limit int, ctx context.Context) *exactRun {
+	return &exactRun{p: p, floor: floor, limit: limit, ctx: ctx, layers: make([]*layer, simCap+2),
+		round: make([]probe, maxRound), order: make([]probe, maxRound)}
+}
+
+// reset prepares e for the initial path MTU pmtu0, keeping its buffers.
+func (e *exactRun) reset(pmtu0 int) {
+	e.pmtu0, e.unresolved, e.states = pmtu0, 0, 0
+	e.out = map[uint64]float64{}
+	for i, l := range e.layers {
+		if l != nil {
+			e.recycle(l)
+			e.layers[i] = nil
+		}
+	}
+}
+
+func (e *exactRun) recycle(l *layer) {
+	clear(l.index)
+	clear(l.nodes) // drop the strategies for the collector
+	l.nodes = l.nodes[:0]
+	e.free = append(e.free, l)
 }
 
 func (e *exactRun) add(s plpmtud.Strategy, probes, rounds, slow int, fragged bool, pr float64) {
@@ -188,128 +241,144 @@ func (e *exactRun) add(s plpmtud.Strategy, probes, rounds, slow int, fragged boo
 	}
 	l := e.layers[probes]
 	if l == nil {
-		l = map[fkey]*fnode{}
+		if n := len(e.free); n > 0 {
+			l, e.free = e.free[n-1], e.free[:n-1]
+		} else {
+			l = &layer{index: map[fkey]int32{}}
+		}
 		e.layers[probes] = l
 	}
-	k := fkey{s.Key(), probes, rounds, slow, fragged}
-	if n, ok := l[k]; ok {
-		n.p += pr
+	k := fkey{s.Key(), int32(rounds), int32(slow), fragged}
+	if i, ok := l.index[k]; ok {
+		l.nodes[i].p += pr
 		return
 	}
-	l[k] = &fnode{s, pr}
+	l.index[k] = int32(len(l.nodes))
+	l.nodes = append(l.nodes, fnode{s, pr, rounds, slow, fragged})
 	e.states++
 }
 
 func (e *exactRun) run() (map[uint64]float64, error) {
-	e.out = map[uint64]float64{}
-	e.layers = map[int]map[fkey]*fnode{}
 	e.add(e.p.newOne(), 0, 0, 0, false, 1)
-	var fs [][]fate
-	var sizes []int
 	for probes := 0; probes <= simCap; probes++ {
-		layer := e.layers[probes]
-		delete(e.layers, probes)
+		l := e.layers[probes]
+		if l == nil {
+			continue
+		}
 		if e.states > e.limit {
 			return nil, fmt.Errorf("%w (%s: over %d states); use Monte Carlo or a higher floor", ErrTooLarge, e.p.Strategy, e.limit)
 		}
 		if err := e.ctx.Err(); err != nil {
 			return nil, err
 		}
-		// Visit the layer in a fixed order so that float sums do not
-		// depend on map iteration.
-		keys := make([]fkey, 0, len(layer))
-		for k := range layer {
-			keys = append(keys, k)
-		}
-		sort.Slice(keys, func(i, j int) bool { return layer[keys[i]].p > layer[keys[j]].p })
-		for _, k := range keys {
-			n := layer[k]
+		// expand adds only to later layers: l does not grow meanwhile.
+		for i := range l.nodes {
+			n := &l.nodes[i]
 			if n.p < e.floor {
 				e.unresolved += n.p
 				continue
 			}
-			var err error
-			sizes, fs, err = e.expand(n.s, k.probes, k.rounds, k.slow, k.fragged, n.p, sizes, fs)
-			if err != nil {
-				return nil, err
-			}
+			e.expand(n, probes)
 		}
+		e.layers[probes] = nil
+		e.recycle(l)
 	}
 	return e.out, nil
 }
 
 func (e *exactRun) terminal(o Outcome, pr float64) { e.out[pack(o)] += pr }
 
-func (e *exactRun) expand(s plpmtud.Strategy, probes, rounds, slow int, fragged bool, pr float64, sizes []int, fs [][]fate) ([]int, [][]fate, error) {
+// expand branches node n, which has sent probes probes, on the fates of
+// its next round. It uses n's strategy in place (and gives it to the last
+// child), so n must not be used again.
+func (e *exactRun) expand(n *fnode, probes int) {
 	p := e.p
+	s, rounds, slow := n.s, n.rounds, n.slow
 	pmtu := p.pmtuAfter(e.pmtu0, probes)
 	if s.Done() {
-		c := s.Clone()
-		n := afterDone(c, pmtu, 0, p.pto)
-		if c.Done() || rounds+n >= simCap {
-			e.terminal(Outcome{True: p.truth(pmtu), Est: c.Estimate(), Probes: probes, Rounds: rounds + n, Slow: slow + n, Capped: !c.Done() || c.Capped()}, pr)
-			return sizes, fs, nil
-		}
-		s, rounds, slow = c, rounds+n, slow+n
-	}
-	c := s.Clone()
-	sizes = plan(c, 0, sizes)
-	if len(sizes) == 0 || probes+len(sizes) > simCap || rounds >= simCap {
-		capped := !c.Done() || len(sizes) > 0 || c.Capped()
-		e.terminal(Outcome{True: p.truth(pmtu), Est: c.Estimate(), Probes: probes, Rounds: rounds, Slow: slow, Capped: capped}, pr)
-		return sizes, fs, nil
-	}
-	for len(fs) < len(sizes) {
-		fs = append(fs, nil)
-	}
-	for i, sz := range sizes {
-		fs[i] = p.fates(sz, pmtu, fs[i])
-	}
-	n := probes + len(sizes)
-	pm := p.pmtuAfter(e.pmtu0, n)
-	round := make([]probe, len(sizes))
-	var walk func(i int, q float64)
-	walk = func(i int, q float64) {
-		if i == len(sizes) {
-			child := c.Clone()
-			order := append([]probe(nil), round...)
-			sl := 0
-			if deliver(child, order, 0) {
-				sl = 1
-			}
-			if bd, ok := child.(plpmtud.BlackHoleDetector); ok && !child.Done() && child.Estimate() > pm {
-				bd.OnTrafficLoss(child.Estimate(), 0)
-			}
-			if h, ok := child.(plpmtud.Hinter); ok && sl == 1 && !fragged && p.Path.Frag > 0 && !child.Done() {
-				// The packet without DF: one more probe and round; back
-				// with its fragments, or lost (a probe timeout).
-				odds := p.fragOdds()
-				lost := child.Clone()
-				lo, hi := p.fragWindow(p.pmtuAfter(e.pmtu0, n+1))
-				h.Hint(lo, hi)
-				e.add(child, n+1, rounds+2, slow+sl, true, q*odds)
-				e.add(lost, n+1, rounds+2, slow+sl+1, true, q*(1-odds))
-				return
-			}
-			e.add(child, n, rounds+1, slow+sl, fragged, q)
+		k := afterDone(s, pmtu, 0, p.pto)
+		if s.Done() || rounds+k >= simCap {
+			e.terminal(Outcome{True: p.truth(pmtu), Est: s.Estimate(), Probes: probes, Rounds: rounds + k, Slow: slow + k, Capped: !s.Done() || s.Capped()}, n.p)
 			return
 		}
-		for _, f := range fs[i] {
-			round[i] = probe{sizes[i], f}
-			walk(i+1, q*f.p)
-		}
+		rounds, slow = rounds+k, slow+k
 	}
-	walk(0, pr)
-	return sizes, fs, nil
+	e.sizes = plan(s, 0, e.sizes)
+	if len(e.sizes) == 0 || probes+len(e.sizes) > simCap || rounds >= simCap {
+		capped := !s.Done() || len(e.sizes) > 0 || s.Capped()
+		e.terminal(Outcome{True: p.truth(pmtu), Est: s.Estimate(), Probes: probes, Rounds: rounds, Slow: slow, Capped: capped}, n.p)
+		return
+	}
+	for len(e.fs) < len(e.sizes) {
+		e.fs = append(e.fs, nil)
+	}
+	e.leaves = 1
+	for i, sz := range e.sizes {
+		e.fs[i] = p.fates(sz, pmtu, e.fs[i])
+		e.leaves *= len(e.fs[i])
+	}
+	e.c, e.leaf = s, 0
+	e.n = probes + len(e.sizes)
+	e.pm = p.pmtuAfter(e.pmtu0, e.n)
+	e.rounds, e.slow, e.fragged = rounds, slow, n.fragged
+	e.walk(0, n.p)
+	e.c = nil
 }
 
-// chunk is the number of Monte Carlo trials that share one random stream.
-// Streams are keyed by (seed, chunk index), so a result does not depend on
-// how chunks are spread over workers.
+// walk chooses the fate of probe i of the round, and at the end of the
+// round delivers the fates to a copy of e.c (e.c itself for the last
+// combination) and adds the child.
+func (e *exactRun) walk(i int, q float64) {
+	if i < len(e.sizes) {
+		for _, f := range e.fs[i] {
+			e.round[i] = probe{e.sizes[i], f}
+			e.walk(i+1, q*f.p)
+		}
+		return
+	}
+	p := e.p
+	e.leaf++
+	child := e.c
+	if e.leaf < e.leaves {
+		child = e.c.Clone()
+	}
+	order := e.order[:len(e.sizes)]
+	copy(order, e.round)
+	sl := 0
+	if deliver(child, order, 0) {
+		sl = 1
+	}
+	if bd, ok := child.(plpmtud.BlackHoleDetector); ok && !child.Done() && child.Estimate() > e.pm {
+		bd.OnTrafficLoss(child.Estimate(), 0)
+	}
+	if h, ok := child.(plpmtud.Hinter); ok && sl == 1 && !e.fragged && p.Path.Frag > 0 && !child.Done() {
+		// The packet without DF: one more probe and round; back with its
+		// fragments, or lost (a probe timeout).
+		odds := p.fragOdds()
+		lost := child.Clone()
+		lo, hi := p.fragWindow(p.pmtuAfter(e.pmtu0, e.n+1))
+		h.Hint(lo, hi)
+		e.add(child, e.n+1, e.rounds+2, e.slow+sl, true, q*odds)
+		e.add(lost, e.n+1, e.rounds+2, e.slow+sl+1, true, q*(1-odds))
+		return
+	}
+	e.add(child, e.n, e.rounds+1, e.slow+sl, e.fragged, q)
+}
+
+// chunk is the number of Monte Carlo trials a worker takes at a time.
 const chunk = 1024
 
-// MonteCarlo samples opt.Trials searches in parallel. It is reproducible:
-// the same seed gives the same result for any number of workers.
+// maxSamples is the most trials whose outcomes a Monte Carlo result keeps
+// one by one, for the paired comparisons of Recommend.
+const maxSamples = 1 << 20
+
+// MonteCarlo samples opt.Trials searches in parallel. Trial i draws its
+// path MTU and then the fates of its probes, in the order sent, from its
+// own random stream keyed by (seed, i): the same seed gives the same result
+// for any number of workers, and two strategies run with the same seed and
+// path see the same sampled path MTUs and the same draws for their first,
+// second... probes (common random numbers), so their difference has far
+// less noise than either result (Recommend compares them trial by trial).
 func MonteCarlo(ctx context.Context, sc Scenario, opt Options) (*Result, error) {
 	p, err := prepare(sc)
 	if err != nil {
@@ -330,6 +399,10 @@ func MonteCarlo(ctx context.Context, sc Scenario, opt Options) (*Result, error) 
 		acc += pt.P
 		cum[i] = acc
 	}
+	var samples []uint64
+	if opt.Trials <= maxSamples {
+		samples = make([]uint64, opt.Trials)
+	}
 	var next, done atomic.Int64
 	hists := make([]map[uint64]uint64, workers)
 	events := make([]int64, workers)
@@ -341,21 +414,27 @@ func MonteCarlo(ctx context.Context, sc Scenario, opt Options) (*Result, error) 
 			h := map[uint64]uint64{}
 			hists[w] = h
 			t := newTrialer(p)
+			src := new(rand.PCG)
+			rng := rand.New(src)
 			for {
 				c := int(next.Add(1) - 1)
 				if c >= nchunks || ctx.Err() != nil {
 					return
 				}
-				rng := newRand(opt.Seed, uint64(c))
-				n := min(chunk, opt.Trials-c*chunk)
-				for i := 0; i < n; i++ {
+				lo, hi := c*chunk, min((c+1)*chunk, opt.Trials)
+				for i := lo; i < hi; i++ {
+					seedTrial(src, opt.Seed, i)
 					pmtu := p.dist[pick(cum, rng.Float64())].PMTU
 					o := t.run(pmtu, rng)
 					events[w] += int64(o.Probes)
-					h[pack(o)]++
+					k := pack(o)
+					h[k]++
+					if samples != nil {
+						samples[i] = k
+					}
 				}
 				if opt.Progress != nil {
-					opt.Progress(done.Add(int64(n)), int64(opt.Trials))
+					opt.Progress(done.Add(int64(hi-lo)), int64(opt.Trials))
 				}
 			}
 		}(w)
@@ -366,6 +445,7 @@ func MonteCarlo(ctx context.Context, sc Scenario, opt Options) (*Result, error) 
 	}
 	r := p.result(false)
 	r.Trials = opt.Trials
+	r.samples = samples
 	counts := map[uint64]uint64{}
 	for w, h := range hists {
 		for k, v := range h {
@@ -379,8 +459,22 @@ func MonteCarlo(ctx context.Context, sc Scenario, opt Options) (*Result, error) 
 	return r, nil
 }
 
-// newRand is the random stream of one chunk.
-func newRand(seed, chunk uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, chunk)) }
+// seedTrial points src at the random stream of trial i. The trial index
+// goes through the SplitMix64 finalizer (a bijection), so neighbouring
+// trials start far apart in PCG's state space.
+func seedTrial(src *rand.PCG, seed uint64, i int) {
+	z := uint64(i) + 0x9e3779b97f4a7c15
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	src.Seed(seed, z^z>>31)
+}
+
+// trialRand is the random stream of trial i.
+func trialRand(seed uint64, i int) *rand.Rand {
+	src := new(rand.PCG)
+	seedTrial(src, seed, i)
+	return rand.New(src)
+}
 
 // pick is the index of the first cumulative weight above u.
 func pick(cum []float64, u float64) int {
