@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -77,13 +78,15 @@ type Options struct {
 	Progress func(done, total int64)
 }
 
-// Exact computes the outcome distribution with no sampling. For each path
-// MTU it propagates probability forward, round by round: every probe of a
-// round branches on its fates (acknowledged, lost, PTB) with their
-// probabilities, and identical strategy states reached by different paths
-// with the same probe, round and timeout counts are merged, which works
-// because a strategy's decisions depend only on the outcomes it was told.
-// Branches whose probability falls below opt.Floor are dropped and their
+// Exact computes the outcome distribution with no sampling. It propagates
+// probability forward, round by round: every probe of a round branches on
+// its fates (acknowledged, lost, PTB) with their probabilities, and
+// identical strategy states reached by different paths with the same
+// probe, round and timeout counts are merged, which works because a
+// strategy's decisions depend only on the outcomes it was told. Each state
+// carries one probability per path MTU of the distribution (in groups of
+// up to 64), so the strategies' work is shared by all the path MTUs that
+// reach a state; fates no path MTU can have are not followed. Branches whose probability falls below opt.Floor are dropped and their
 // mass reported as Result.Unresolved, so the result is exact to that
 // amount (a negative Floor drops nothing).
 func Exact(ctx context.Context, sc Scenario, opt Options) (*Result, error) {
@@ -106,31 +109,42 @@ func Exact(ctx context.Context, sc Scenario, opt Options) (*Result, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	workers = min(workers, len(p.dist))
+	gs := groups(len(p.dist))
+	workers = min(workers, len(gs))
 	type part struct {
 		dist       map[uint64]float64
 		unresolved float64
-		states     int
-		err        error
 	}
 	parts := make([]part, len(p.dist))
+	states := make([]int, len(gs))
+	errs := make([]error, len(gs))
 	var next, done atomic.Int64
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			e := newExactRun(p, floor, limit, ctx)
+			var spare []*layer
 			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(p.dist) || ctx.Err() != nil {
+				g := int(next.Add(1) - 1)
+				if g >= len(gs) || ctx.Err() != nil {
 					return
 				}
-				e.reset(p.dist[i].PMTU)
-				d, err := e.run()
-				parts[i] = part{d, e.unresolved, e.states, err}
+				lo, hi := gs[g][0], gs[g][1]
+				pm0 := make([]int, 0, hi-lo)
+				for _, pt := range p.dist[lo:hi] {
+					pm0 = append(pm0, pt.PMTU)
+				}
+				e := newExactRun(p, pm0, floor, limit, ctx)
+				e.spare = spare
+				errs[g] = e.run()
+				spare = e.spare
+				states[g] = e.states
+				for j := range pm0 {
+					parts[lo+j] = part{e.out[j], e.unresolved[j]}
+				}
 				if opt.Progress != nil {
-					opt.Progress(done.Add(1), int64(len(p.dist)))
+					opt.Progress(done.Add(int64(hi-lo)), int64(len(p.dist)))
 				}
 			}
 		}()
@@ -140,15 +154,17 @@ func Exact(ctx context.Context, sc Scenario, opt Options) (*Result, error) {
 		return nil, err
 	}
 	r := p.result(true)
-	for i, pt := range p.dist {
-		if parts[i].err != nil {
-			return nil, parts[i].err
+	for g := range gs {
+		if errs[g] != nil {
+			return nil, errs[g]
 		}
+		r.States += states[g]
+	}
+	for i, pt := range p.dist {
 		for k, v := range parts[i].dist {
 			r.dist[k] += pt.P * v
 		}
 		r.Unresolved += pt.P * parts[i].unresolved
-		r.States += parts[i].states
 	}
 	return r, nil
 }
@@ -161,6 +177,26 @@ func (p *prepared) result(exact bool) *Result {
 	return &Result{Scenario: p.Scenario, Exact: exact, RTT: p.rtt, PTO: p.pto, Gap: p.gap, dist: map[uint64]float64{}}
 }
 
+// group is the most path MTUs one forward propagation carries together.
+// Searches on different path MTUs share most of their states (a lost
+// probe, or one that fits both, leads to the same state), so the exact
+// mode propagates a vector of probabilities, one per path MTU of a group,
+// through each state: the strategies' work is done once per state for the
+// whole group. Groups are contiguous in MTU and do not depend on the
+// number of workers, so neither does the result.
+const group = 64
+
+// groups splits n path MTUs into contiguous groups of at most group.
+func groups(n int) [][2]int {
+	k := (n + group - 1) / group
+	size := (n + k - 1) / k
+	var out [][2]int
+	for lo := 0; lo < n; lo += size {
+		out = append(out, [2]int{lo, min(lo+size, n)})
+	}
+	return out
+}
+
 // fkey identifies a node of a layer (the probes sent so far are the
 // layer's): a strategy state and the counts accumulated so far.
 type fkey struct {
@@ -169,11 +205,11 @@ type fkey struct {
 	fragged      bool // the packet without DF was sent
 }
 
-// fnode is a node: a strategy, the probability of reaching it and its
-// counts. A node owns its strategy: nothing else refers to it.
+// fnode is a node: a strategy and its counts; its probabilities (one per
+// path MTU of the group) are in its layer's slab. A node owns its
+// strategy: nothing else refers to it.
 type fnode struct {
 	s            plpmtud.Strategy
-	p            float64
 	rounds, slow int
 	fragged      bool
 }
@@ -184,185 +220,361 @@ type fnode struct {
 type layer struct {
 	index map[fkey]int32
 	nodes []fnode
+	w     []float64 // node i's probabilities: w[i*k : (i+1)*k]
 }
 
-// exactRun is the forward propagation for one initial path MTU. A worker
-// reuses one for every path MTU it computes.
+// branch is a possible fate of one probe and its probability on each path
+// MTU of the group.
+type branch struct {
+	fate fate
+	w    []float64
+}
+
+// exactRun is the forward propagation for one group of initial path MTUs.
 type exactRun struct {
 	p          *prepared
-	pmtu0      int
+	pm0        []int // the group's initial path MTUs
+	k          int
 	floor      float64
 	limit      int
 	ctx        context.Context
-	unresolved float64
+	unresolved []float64
 	states     int
-	out        map[uint64]float64
+	out        []map[uint64]float64
 	layers     []*layer // by probes sent
-	free       []*layer
+	spare      []*layer // emptied layers, kept for their capacity
 
 	// Scratch space of expand and walk.
-	sizes        []int
-	fs           [][]fate
-	round, order []probe
-	c            plpmtud.Strategy // the strategy whose round walk branches
-	leaves, leaf int              // the round's fate combinations; the current one
-	n, pm        int              // probes after the round; path MTU then
-	rounds, slow int
-	fragged      bool
+	free    []float64 // vectors are cut from here
+	sizes   []int
+	br      [][]branch // by probe of the round
+	pre     [][]float64
+	round   []probe
+	order   []probe
+	pending bool // a leaf waits for its strategy (pendRound, pendW)
+	pendR   []probe
+	pendW   []float64
+	n       int // probes after the round
+	rounds  int
+	slow    int
+	fragged bool
 }
 
-func newExactRun(p *prepared, floor float64, limit int, ctx context.Context) *exactRun {
-	return &exactRun{p: p, floor: floor, limit: limit, ctx: ctx, layers: make([]*layer, simCap+2),
-		round: make([]probe, maxRound), order: make([]probe, maxRound)}
+func newExactRun(p *prepared, pm0 []int, floor float64, limit int, ctx context.Context) *exactRun {
+	e := &exactRun{p: p, pm0: pm0, k: len(pm0), floor: floor, limit: limit, ctx: ctx, layers: make([]*layer, simCap+2),
+		unresolved: make([]float64, len(pm0)), out: make([]map[uint64]float64, len(pm0)),
+		round: make([]probe, maxRound), order: make([]probe, maxRound), pendR: make([]probe, maxRound),
+		br: make([][]branch, maxRound), pre: make([][]float64, maxRound+1)}
+	for j := range e.out {
+		e.out[j] = map[uint64]float64{}
+	}
+	for i := range e.pre {
+		e.pre[i] = make([]float64, e.k)
+	}
+	e.pendW = make([]float64, e.k)
+	return e
 }
 
-// reset prepares e for the initial path MTU pmtu0, keeping its buffers.
-func (e *exactRun) reset(pmtu0 int) {
-	e.pmtu0, e.unresolved, e.states = pmtu0, 0, 0
-	e.out = map[uint64]float64{}
-	for i, l := range e.layers {
-		if l != nil {
-			e.recycle(l)
-			e.layers[i] = nil
+// vec is a zeroed vector of k probabilities, valid until the collector
+// finds it unused.
+func (e *exactRun) vec() []float64 {
+	if len(e.free) < e.k {
+		e.free = make([]float64, 64*e.k)
+	}
+	v := e.free[:e.k:e.k]
+	e.free = e.free[e.k:]
+	return v
+}
+
+func nonzero(w []float64) bool {
+	for _, x := range w {
+		if x != 0 {
+			return true
 		}
 	}
+	return false
 }
 
-func (e *exactRun) recycle(l *layer) {
-	clear(l.index)
-	clear(l.nodes) // drop the strategies for the collector
-	l.nodes = l.nodes[:0]
-	e.free = append(e.free, l)
-}
-
-func (e *exactRun) add(s plpmtud.Strategy, probes, rounds, slow int, fragged bool, pr float64) {
-	if pr == 0 {
+func (e *exactRun) add(s plpmtud.Strategy, probes, rounds, slow int, fragged bool, w []float64) {
+	if !nonzero(w) {
 		return
 	}
 	l := e.layers[probes]
 	if l == nil {
-		if n := len(e.free); n > 0 {
-			l, e.free = e.free[n-1], e.free[:n-1]
+		if n := len(e.spare); n > 0 {
+			l, e.spare = e.spare[n-1], e.spare[:n-1]
 		} else {
 			l = &layer{index: map[fkey]int32{}}
 		}
 		e.layers[probes] = l
 	}
-	k := fkey{s.Key(), int32(rounds), int32(slow), fragged}
-	if i, ok := l.index[k]; ok {
-		l.nodes[i].p += pr
+	key := fkey{s.Key(), int32(rounds), int32(slow), fragged}
+	if i, ok := l.index[key]; ok {
+		dst := l.w[int(i)*e.k : (int(i)+1)*e.k]
+		for j, x := range w {
+			dst[j] += x
+		}
 		return
 	}
-	l.index[k] = int32(len(l.nodes))
-	l.nodes = append(l.nodes, fnode{s, pr, rounds, slow, fragged})
+	l.index[key] = int32(len(l.nodes))
+	l.nodes = append(l.nodes, fnode{s, rounds, slow, fragged})
+	l.w = append(l.w, w...)
 	e.states++
 }
 
-func (e *exactRun) run() (map[uint64]float64, error) {
-	e.add(e.p.newOne(), 0, 0, 0, false, 1)
+func (e *exactRun) run() error {
+	root := e.vec()
+	for j := range root {
+		root[j] = 1
+	}
+	e.add(e.p.newOne(), 0, 0, 0, false, root)
 	for probes := 0; probes <= simCap; probes++ {
 		l := e.layers[probes]
 		if l == nil {
 			continue
 		}
 		if e.states > e.limit {
-			return nil, fmt.Errorf("%w (%s: over %d states); use Monte Carlo or a higher floor", ErrTooLarge, e.p.Strategy, e.limit)
+			return fmt.Errorf("%w (%s: over %d states); use Monte Carlo or a higher floor", ErrTooLarge, e.p.Strategy, e.limit)
 		}
 		if err := e.ctx.Err(); err != nil {
-			return nil, err
-		}
-		// expand adds only to later layers: l does not grow meanwhile.
-		for i := range l.nodes {
-			n := &l.nodes[i]
-			if n.p < e.floor {
-				e.unresolved += n.p
-				continue
-			}
-			e.expand(n, probes)
+			return err
 		}
 		e.layers[probes] = nil
-		e.recycle(l)
+		// expand adds only to later layers: l does not change meanwhile.
+		for i := range l.nodes {
+			w := l.w[i*e.k : (i+1)*e.k]
+			live := false
+			for j, x := range w {
+				if x != 0 && x < e.floor {
+					e.unresolved[j] += x
+					w[j] = 0
+				}
+				live = live || w[j] != 0
+			}
+			if live {
+				e.expand(&l.nodes[i], w, probes)
+			}
+			l.nodes[i].s = nil
+		}
+		clear(l.index)
+		l.nodes, l.w = l.nodes[:0], l.w[:0]
+		e.spare = append(e.spare, l)
 	}
-	return e.out, nil
+	return nil
 }
 
-func (e *exactRun) terminal(o Outcome, pr float64) { e.out[pack(o)] += pr }
+// terminal records that the search ended with outcome o (its True set per
+// path MTU) for every path MTU of w.
+func (e *exactRun) terminal(o Outcome, probes int, w []float64) {
+	for j, x := range w {
+		if x != 0 {
+			o.True = e.p.truth(e.p.pmtuAfter(e.pm0[j], probes))
+			e.out[j][pack(o)] += x
+		}
+	}
+}
 
 // expand branches node n, which has sent probes probes, on the fates of
-// its next round. It uses n's strategy in place (and gives it to the last
-// child), so n must not be used again.
-func (e *exactRun) expand(n *fnode, probes int) {
-	p := e.p
-	s, rounds, slow := n.s, n.rounds, n.slow
-	pmtu := p.pmtuAfter(e.pmtu0, probes)
-	if s.Done() {
-		k := afterDone(s, pmtu, 0, p.pto)
-		if s.Done() || rounds+k >= simCap {
-			e.terminal(Outcome{True: p.truth(pmtu), Est: s.Estimate(), Probes: probes, Rounds: rounds + k, Slow: slow + k, Capped: !s.Done() || s.Capped()}, n.p)
-			return
-		}
-		rounds, slow = rounds+k, slow+k
+// its next round. It uses n's strategy in place (or gives it to a child),
+// so n must not be used again.
+func (e *exactRun) expand(n *fnode, w []float64, probes int) {
+	s := n.s
+	if !s.Done() {
+		e.proceed(s, w, probes, n.rounds, n.slow, n.fragged)
+		return
 	}
+	// Ordinary traffic at the estimate: a detector reacts on the path
+	// MTUs below it, each in its own way.
+	est := s.Estimate()
+	var below []int // distinct path MTUs below the estimate
+	if _, ok := s.(plpmtud.BlackHoleDetector); ok {
+		for j, x := range w {
+			if m := e.p.pmtuAfter(e.pm0[j], probes); x != 0 && m < est && !slices.Contains(below, m) {
+				below = append(below, m)
+			}
+		}
+	}
+	if len(below) == 0 {
+		e.terminal(Outcome{Est: est, Probes: probes, Rounds: n.rounds, Slow: n.slow, Capped: s.Capped()}, probes, w)
+		return
+	}
+	rest := e.vec()
+	for j, x := range w {
+		if e.p.pmtuAfter(e.pm0[j], probes) >= est {
+			rest[j] = x
+		}
+	}
+	e.terminal(Outcome{Est: est, Probes: probes, Rounds: n.rounds, Slow: n.slow, Capped: s.Capped()}, probes, rest)
+	for g, m := range below {
+		c := s
+		if g < len(below)-1 {
+			c = s.Clone()
+		}
+		wm := e.vec()
+		for j, x := range w {
+			if e.p.pmtuAfter(e.pm0[j], probes) == m {
+				wm[j] = x
+			}
+		}
+		k := afterDone(c, m, 0, e.p.pto)
+		rounds, slow := n.rounds+k, n.slow+k
+		if c.Done() || rounds >= simCap {
+			e.terminal(Outcome{Est: c.Estimate(), Probes: probes, Rounds: rounds, Slow: slow, Capped: !c.Done() || c.Capped()}, probes, wm)
+			continue
+		}
+		e.proceed(c, wm, probes, rounds, slow, n.fragged)
+	}
+}
+
+// proceed plans s's next round and adds its children.
+func (e *exactRun) proceed(s plpmtud.Strategy, w []float64, probes, rounds, slow int, fragged bool) {
+	p := e.p
 	e.sizes = plan(s, 0, e.sizes)
 	if len(e.sizes) == 0 || probes+len(e.sizes) > simCap || rounds >= simCap {
 		capped := !s.Done() || len(e.sizes) > 0 || s.Capped()
-		e.terminal(Outcome{True: p.truth(pmtu), Est: s.Estimate(), Probes: probes, Rounds: rounds, Slow: slow, Capped: capped}, n.p)
+		e.terminal(Outcome{Est: s.Estimate(), Probes: probes, Rounds: rounds, Slow: slow, Capped: capped}, probes, w)
 		return
 	}
-	for len(e.fs) < len(e.sizes) {
-		e.fs = append(e.fs, nil)
-	}
-	e.leaves = 1
+	var buf [4]fate
 	for i, sz := range e.sizes {
-		e.fs[i] = p.fates(sz, pmtu, e.fs[i])
-		e.leaves *= len(e.fs[i])
+		bs := e.br[i][:0]
+		for j, x := range w {
+			if x == 0 {
+				continue
+			}
+			for _, f := range p.fates(sz, p.pmtuAfter(e.pm0[j], probes), buf[:0]) {
+				b := -1
+				for t := range bs {
+					if bs[t].fate.kind == f.kind && bs[t].fate.mtu == f.mtu {
+						b = t
+						break
+					}
+				}
+				if b < 0 {
+					b = len(bs)
+					bs = append(bs, branch{fate{f.kind, f.mtu, 0}, e.vec()})
+				}
+				bs[b].w[j] += f.p
+			}
+		}
+		e.br[i] = bs
 	}
-	e.c, e.leaf = s, 0
 	e.n = probes + len(e.sizes)
-	e.pm = p.pmtuAfter(e.pmtu0, e.n)
-	e.rounds, e.slow, e.fragged = rounds, slow, n.fragged
-	e.walk(0, n.p)
-	e.c = nil
+	e.rounds, e.slow, e.fragged = rounds, slow, fragged
+	e.pending = false
+	copy(e.pre[0], w)
+	e.walk(0, s)
+	if e.pending {
+		e.leaf(s, e.pendR[:len(e.sizes)], e.pendW)
+	}
 }
 
-// walk chooses the fate of probe i of the round, and at the end of the
-// round delivers the fates to a copy of e.c (e.c itself for the last
-// combination) and adds the child.
-func (e *exactRun) walk(i int, q float64) {
-	if i < len(e.sizes) {
-		for _, f := range e.fs[i] {
-			e.round[i] = probe{e.sizes[i], f}
-			e.walk(i+1, q*f.p)
+// walk chooses the fate of probe i of the round, skipping fates that no
+// path MTU of the group can have; at the end of the round the previous
+// complete round gets a copy of s, and this one waits, so that the last
+// gets s itself.
+func (e *exactRun) walk(i int, s plpmtud.Strategy) {
+	if i == len(e.sizes) {
+		if e.pending {
+			e.leaf(s.Clone(), e.pendR[:len(e.sizes)], e.pendW)
 		}
+		copy(e.pendR, e.round[:len(e.sizes)])
+		copy(e.pendW, e.pre[i])
+		e.pending = true
 		return
 	}
-	p := e.p
-	e.leaf++
-	child := e.c
-	if e.leaf < e.leaves {
-		child = e.c.Clone()
+	for _, b := range e.br[i] {
+		q, nz := e.pre[i+1], false
+		for j, x := range e.pre[i] {
+			q[j] = x * b.w[j]
+			nz = nz || q[j] != 0
+		}
+		if !nz {
+			continue
+		}
+		e.round[i] = probe{e.sizes[i], b.fate}
+		e.walk(i+1, s)
 	}
-	order := e.order[:len(e.sizes)]
-	copy(order, e.round)
+}
+
+// leaf delivers a round's fates to child and adds it, split by path MTU
+// where what follows depends on it.
+func (e *exactRun) leaf(child plpmtud.Strategy, round []probe, w []float64) {
+	order := e.order[:len(round)]
+	copy(order, round)
 	sl := 0
 	if deliver(child, order, 0) {
 		sl = 1
 	}
-	if bd, ok := child.(plpmtud.BlackHoleDetector); ok && !child.Done() && child.Estimate() > e.pm {
-		bd.OnTrafficLoss(child.Estimate(), 0)
+	q := e.vec()
+	copy(q, w)
+	if bd, ok := child.(plpmtud.BlackHoleDetector); ok && !child.Done() {
+		// Traffic at the estimate is lost on the path MTUs below it.
+		est := child.Estimate()
+		lossy := e.vec()
+		for j, x := range q {
+			if x != 0 && e.p.pmtuAfter(e.pm0[j], e.n) < est {
+				lossy[j], q[j] = x, 0
+			}
+		}
+		if nonzero(lossy) {
+			if nonzero(q) {
+				e.afterRound(child.Clone(), sl, q)
+			}
+			bd.OnTrafficLoss(est, 0)
+			e.afterRound(child, sl, lossy)
+			return
+		}
 	}
-	if h, ok := child.(plpmtud.Hinter); ok && sl == 1 && !e.fragged && p.Path.Frag > 0 && !child.Done() {
-		// The packet without DF: one more probe and round; back with its
-		// fragments, or lost (a probe timeout).
-		odds := p.fragOdds()
-		lost := child.Clone()
-		lo, hi := p.fragWindow(p.pmtuAfter(e.pmtu0, e.n+1))
-		h.Hint(lo, hi)
-		e.add(child, e.n+1, e.rounds+2, e.slow+sl, true, q*odds)
-		e.add(lost, e.n+1, e.rounds+2, e.slow+sl+1, true, q*(1-odds))
+	e.afterRound(child, sl, q)
+}
+
+// afterRound adds child, or after a round with a lost probe, sends the
+// packet without DF once: one more probe and round; back with its
+// fragments (a hint that depends on the path MTU), or lost (a probe
+// timeout).
+func (e *exactRun) afterRound(child plpmtud.Strategy, sl int, w []float64) {
+	p := e.p
+	h, ok := child.(plpmtud.Hinter)
+	if !ok || sl == 0 || e.fragged || p.Path.Frag == 0 || child.Done() {
+		e.add(child, e.n, e.rounds+1, e.slow+sl, e.fragged, w)
 		return
 	}
-	e.add(child, e.n, e.rounds+1, e.slow+sl, e.fragged, q)
+	odds := p.fragOdds()
+	lost := child.Clone()
+	var wins [][2]int
+	for j, x := range w {
+		if x == 0 {
+			continue
+		}
+		lo, hi := p.fragWindow(p.pmtuAfter(e.pm0[j], e.n+1))
+		if !slices.Contains(wins, [2]int{lo, hi}) {
+			wins = append(wins, [2]int{lo, hi})
+		}
+	}
+	for g, win := range wins {
+		c, hc := child, h
+		if g < len(wins)-1 {
+			c = child.Clone()
+			hc = c.(plpmtud.Hinter)
+		}
+		wg := e.vec()
+		for j, x := range w {
+			if x == 0 {
+				continue
+			}
+			if lo, hi := p.fragWindow(p.pmtuAfter(e.pm0[j], e.n+1)); lo == win[0] && hi == win[1] {
+				wg[j] = x * odds
+			}
+		}
+		hc.Hint(win[0], win[1])
+		e.add(c, e.n+1, e.rounds+2, e.slow+sl, true, wg)
+	}
+	wl := e.vec()
+	for j, x := range w {
+		wl[j] = x * (1 - odds)
+	}
+	e.add(lost, e.n+1, e.rounds+2, e.slow+sl+1, true, wl)
 }
 
 // chunk is the number of Monte Carlo trials a worker takes at a time.

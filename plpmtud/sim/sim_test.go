@@ -507,3 +507,53 @@ func TestRecommendTies(t *testing.T) {
 		t.Errorf("exact binary against mtukit: %+v", got)
 	}
 }
+
+// TestExactSharedStates: the exact mode propagates the path MTUs of a
+// distribution together through shared states; the answer must be the
+// weighted sum of the answers for each path MTU alone (one per run, no
+// sharing), including where what follows a state depends on the path MTU:
+// PTBs that report it, traffic lost below the estimate (linux-tcp,
+// rfc8899, mtukit detect it), the fragment hint (mtukit) and a path that
+// changes mid-search.
+func TestExactSharedStates(t *testing.T) {
+	d := Dist{{1280, 0.1}, {1333, 0.2}, {1336, 0.1}, {1420, 0.3}, {1436, 0.2}, {1492, 0.1}}
+	for _, sc := range []Scenario{
+		{Strategy: "mtukit", Config: cfg(), Path: Path{Loss: 0.02, ICMP: 0.5, Frag: 0.6}, PMTU: d},
+		{Strategy: "mtukit", Config: cfg(), Path: Path{Loss: 0.02, ChangeAfter: 4, ChangeTo: 1300, Frag: 1}, PMTU: d},
+		{Strategy: "rfc8899", Config: cfg(), Path: Path{Loss: 0.05, ICMP: 0.5, ChangeAfter: 6, ChangeTo: 1250}, PMTU: d},
+		{Strategy: "linux-tcp", Config: cfg(), Path: Path{Loss: 0.02, ChangeAfter: 3, ChangeTo: 1300}, PMTU: d},
+		{Strategy: "freebsd-sctp", Config: cfg(), Path: Path{Loss: 0.05, ICMP: 0.7, BER: 1e-5}, PMTU: d},
+		{Strategy: "quic-go", Config: cfg(), Path: Path{Loss: 0.05, Forge: 0.05, ForgeMTU: 1420}, PMTU: d},
+	} {
+		t.Run(sc.Strategy, func(t *testing.T) {
+			got := mustExact(t, sc)
+			want := map[uint64]float64{}
+			states, unres := 0, 0.0
+			for _, pt := range d {
+				one := sc
+				one.PMTU = Fixed(pt.PMTU)
+				r := mustExact(t, one)
+				for k, v := range r.dist {
+					want[k] += pt.P * v
+				}
+				states += r.States
+				unres += pt.P * r.Unresolved
+			}
+			if len(got.dist) != len(want) {
+				t.Fatalf("%d outcomes together, %d apart", len(got.dist), len(want))
+			}
+			for k, v := range want {
+				if math.Abs(got.dist[k]-v) > 1e-13 {
+					t.Errorf("%+v: %g together, %g apart", unpack(k), got.dist[k], v)
+				}
+			}
+			if math.Abs(got.Unresolved-unres) > 1e-15 {
+				t.Errorf("unresolved %g together, %g apart", got.Unresolved, unres)
+			}
+			if got.States >= states {
+				t.Errorf("%d states together, %d apart: nothing shared", got.States, states)
+			}
+			t.Logf("%d states together, %d apart", got.States, states)
+		})
+	}
+}
