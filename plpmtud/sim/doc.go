@@ -10,9 +10,15 @@
 //   - Exact propagates probability through every sequence of probe fates,
 //     merging identical strategy states; it has no sampling noise and
 //     reports the mass it pruned below a floor (1e-12 by default).
-//   - MonteCarlo samples searches in parallel; each chunk of 1024 trials
-//     has its own random stream keyed by (seed, chunk), so a seed gives the
-//     same result for any number of workers.
+//   - MonteCarlo samples searches in parallel; trial i draws its path MTU
+//     and its probes' fates from its own random stream keyed by (seed, i),
+//     so a seed gives the same result for any number of workers, and
+//     strategies run with one seed see the same paths and the same draws
+//     (common random numbers).
+//
+// Recommend compares the rows of a table: Monte Carlo rows trial by trial
+// (paired differences), calling a winner only when the difference is
+// significant and listing the rows it cannot tell apart as tied.
 //
 // Summarize turns a result into the table row: probes and time (mean and
 // P95, in RTTs and ms), discovered MTU (mean and P5), P(sub-optimal),

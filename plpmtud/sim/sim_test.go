@@ -333,7 +333,7 @@ func TestTrialNoAllocs(t *testing.T) {
 			t.Fatal(err)
 		}
 		tr := newTrialer(p)
-		rng := newRand(1, 1)
+		rng := trialRand(1, 1)
 		if a := testing.AllocsPerRun(200, func() { tr.run(1420, rng) }); a != 0 {
 			t.Errorf("%s: %.1f allocations per search", name, a)
 		}
@@ -391,5 +391,169 @@ func TestDocNumbers(t *testing.T) {
 			t.Errorf("%s par %d loss %g: probes %.4f/%d error %.4f exact %.4f%% rounds %.4f; documented %.2f/%d %.2f %.1f%% %.2f",
 				tc.strategy, tc.par, tc.loss, s.ProbesMean, s.ProbesP95, s.ErrorMean, 100*s.PExact, s.RoundsMean, tc.probes, tc.p95, tc.errB, tc.exact, tc.rounds)
 		}
+	}
+}
+
+// table runs every strategy (each with its own step) on dist with
+// Monte Carlo, as `mtukit sim` does, and summarizes the rows.
+func table(t testing.TB, dist Dist, path Path, trials int, seed uint64) []Summary {
+	t.Helper()
+	var rows []Summary
+	for _, name := range plpmtud.Names() {
+		r, err := MonteCarlo(ctx, Scenario{Strategy: name, Config: cfg(), Path: path, PMTU: dist}, Options{Trials: trials, Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, _ := plpmtud.Lookup(name)
+		rows = append(rows, Summarize(r, SummaryOptions{Tunnel: "mix", Step: info.NativeStep}))
+	}
+	return rows
+}
+
+// TestCommonRandomNumbers: with one seed, every strategy's trial i runs on
+// the same sampled path MTU; another seed samples other paths.
+func TestCommonRandomNumbers(t *testing.T) {
+	mix, _ := TunnelDist("mix")
+	truths := func(name string, seed uint64) []int {
+		r, err := MonteCarlo(ctx, Scenario{Strategy: name, Config: cfg(), Path: Path{Loss: 0.02}, PMTU: mix}, Options{Trials: 3000, Seed: seed, Workers: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := make([]int, len(r.samples))
+		for i, k := range r.samples {
+			out[i] = unpack(k).True
+		}
+		return out
+	}
+	a := truths("mtukit", 5)
+	if len(a) != 3000 {
+		t.Fatalf("%d samples kept", len(a))
+	}
+	if b := truths("quiche", 5); !reflect.DeepEqual(a, b) {
+		t.Fatal("mtukit and quiche sampled different paths with the same seed")
+	}
+	if c := truths("mtukit", 6); reflect.DeepEqual(a, c) {
+		t.Fatal("seeds 5 and 6 sampled the same paths")
+	}
+}
+
+// TestRecommendSeedIndependent: `mtukit sim` with its defaults (every
+// strategy on the tunnel mix, 20000 trials) recommended binary, quiche,
+// quiche, binary and mtukit for seeds 1 to 5 when each row sampled its
+// own paths and the highest mean won. With common random numbers and
+// paired tests the recommendation is the same for every seed, with and
+// without loss; and it is the exact mode's.
+func TestRecommendSeedIndependent(t *testing.T) {
+	if raceEnabled || testing.Short() {
+		t.Skip("statistics, not concurrency: run without -race and -short")
+	}
+	mix, _ := TunnelDist("mix")
+	for _, path := range []Path{{}, {Loss: 0.01}} {
+		var want []Recommendation
+		for seed := uint64(1); seed <= 5; seed++ {
+			got := Recommend(table(t, mix, path, 20000, seed))
+			if len(got) != 1 {
+				t.Fatalf("%d recommendations", len(got))
+			}
+			t.Logf("loss %g seed %d: %s %v: %s", path.Loss, seed, got[0].Strategy, got[0].Tied, got[0].Why)
+			if want != nil && (got[0].Strategy != want[0].Strategy || !reflect.DeepEqual(got[0].Tied, want[0].Tied)) {
+				t.Errorf("loss %g seed %d: %s %v, seed 1: %s %v", path.Loss, seed, got[0].Strategy, got[0].Tied, want[0].Strategy, want[0].Tied)
+			}
+			if want == nil {
+				want = got
+			}
+		}
+		var exact []Summary
+		for _, name := range plpmtud.Names() {
+			info, _ := plpmtud.Lookup(name)
+			exact = append(exact, Summarize(mustExact(t, Scenario{Strategy: name, Config: cfg(), Path: path, PMTU: mix}), SummaryOptions{Tunnel: "mix", Step: info.NativeStep}))
+		}
+		if ex := Recommend(exact); ex[0].Strategy != want[0].Strategy {
+			t.Errorf("loss %g: exact mode recommends %s (%s), Monte Carlo %s %v", path.Loss, ex[0].Strategy, ex[0].Why, want[0].Strategy, want[0].Tied)
+		}
+	}
+}
+
+// TestRecommendTies: the same strategy sampled with two seeds is a tie
+// (the rows differ only by noise); a strategy whose goodput is clearly
+// lower is never tied; exact rows are compared without error.
+func TestRecommendTies(t *testing.T) {
+	mix, _ := TunnelDist("mix")
+	row := func(name string, seed uint64, step int) Summary {
+		r, err := MonteCarlo(ctx, Scenario{Strategy: name, Config: cfg(), Path: Path{Loss: 0.05}, PMTU: mix}, Options{Trials: 4000, Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Summarize(r, SummaryOptions{Tunnel: "mix", Step: step})
+	}
+	a, b := row("quic-go", 1, 1), row("quic-go", 2, 2)
+	if a.ProbesMean == b.ProbesMean {
+		t.Fatal("two seeds gave the same mean: no noise to tie on")
+	}
+	got := Recommend([]Summary{a, b})[0]
+	if !reflect.DeepEqual(got.Tied, []string{"quic-go ΔS 1", "quic-go ΔS 2"}) || got.Step != 1 {
+		t.Errorf("same strategy, two seeds: %+v", got)
+	}
+	got = Recommend([]Summary{row("msquic", 1, 0), row("binary", 1, 0)})[0]
+	if got.Strategy != "binary" || got.Tied != nil {
+		t.Errorf("binary against msquic: %+v", got)
+	}
+	gre, _ := TunnelDist("gre")
+	ex := func(name string) Summary {
+		return Summarize(mustExact(t, Scenario{Strategy: name, Config: cfg(), Path: Path{Loss: 0.05}, PMTU: gre}), SummaryOptions{Tunnel: "gre"})
+	}
+	got = Recommend([]Summary{ex("binary"), ex("mtukit")})[0]
+	if got.Strategy != "mtukit" || got.Tied != nil {
+		t.Errorf("exact binary against mtukit: %+v", got)
+	}
+}
+
+// TestExactSharedStates: the exact mode propagates the path MTUs of a
+// distribution together through shared states; the answer must be the
+// weighted sum of the answers for each path MTU alone (one per run, no
+// sharing), including where what follows a state depends on the path MTU:
+// PTBs that report it, traffic lost below the estimate (linux-tcp,
+// rfc8899, mtukit detect it), the fragment hint (mtukit) and a path that
+// changes mid-search.
+func TestExactSharedStates(t *testing.T) {
+	d := Dist{{1280, 0.1}, {1333, 0.2}, {1336, 0.1}, {1420, 0.3}, {1436, 0.2}, {1492, 0.1}}
+	for _, sc := range []Scenario{
+		{Strategy: "mtukit", Config: cfg(), Path: Path{Loss: 0.02, ICMP: 0.5, Frag: 0.6}, PMTU: d},
+		{Strategy: "mtukit", Config: cfg(), Path: Path{Loss: 0.02, ChangeAfter: 4, ChangeTo: 1300, Frag: 1}, PMTU: d},
+		{Strategy: "rfc8899", Config: cfg(), Path: Path{Loss: 0.05, ICMP: 0.5, ChangeAfter: 6, ChangeTo: 1250}, PMTU: d},
+		{Strategy: "linux-tcp", Config: cfg(), Path: Path{Loss: 0.02, ChangeAfter: 3, ChangeTo: 1300}, PMTU: d},
+		{Strategy: "freebsd-sctp", Config: cfg(), Path: Path{Loss: 0.05, ICMP: 0.7, BER: 1e-5}, PMTU: d},
+		{Strategy: "quic-go", Config: cfg(), Path: Path{Loss: 0.05, Forge: 0.05, ForgeMTU: 1420}, PMTU: d},
+	} {
+		t.Run(sc.Strategy, func(t *testing.T) {
+			got := mustExact(t, sc)
+			want := map[uint64]float64{}
+			states, unres := 0, 0.0
+			for _, pt := range d {
+				one := sc
+				one.PMTU = Fixed(pt.PMTU)
+				r := mustExact(t, one)
+				for k, v := range r.dist {
+					want[k] += pt.P * v
+				}
+				states += r.States
+				unres += pt.P * r.Unresolved
+			}
+			if len(got.dist) != len(want) {
+				t.Fatalf("%d outcomes together, %d apart", len(got.dist), len(want))
+			}
+			for k, v := range want {
+				if math.Abs(got.dist[k]-v) > 1e-13 {
+					t.Errorf("%+v: %g together, %g apart", unpack(k), got.dist[k], v)
+				}
+			}
+			if math.Abs(got.Unresolved-unres) > 1e-15 {
+				t.Errorf("unresolved %g together, %g apart", got.Unresolved, unres)
+			}
+			if got.States >= states {
+				t.Errorf("%d states together, %d apart: nothing shared", got.States, states)
+			}
+			t.Logf("%d states together, %d apart", got.States, states)
+		})
 	}
 }

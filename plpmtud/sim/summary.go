@@ -86,11 +86,17 @@ type Summary struct {
 	// Goodput is the corrected expected efficiency (Efficiency of the
 	// discovered MTU, 0 when it overshoots); GoodputOptimal the same at
 	// the true MTU; GoodputSeed the seed's formula.
-	Goodput        float64 `json:"goodput"`
+	Goodput float64 `json:"goodput"`
+	// GoodputSE is the Monte Carlo standard error of Goodput.
+	GoodputSE      float64 `json:"goodput_se,omitempty"`
 	GoodputOptimal float64 `json:"goodput_optimal"`
 	GoodputSeed    float64 `json:"goodput_seed"`
 	// SeedLatencyMS is the seed's closed form for the same path.
 	SeedLatencyMS float64 `json:"seed_latency_ms"`
+
+	// samples are the Monte Carlo outcomes in trial order (nil for an
+	// exact result), for Recommend's paired comparisons.
+	samples []uint64
 }
 
 // SummaryOptions are the knobs of Summarize.
@@ -109,11 +115,11 @@ func Summarize(r *Result, o SummaryOptions) Summary {
 	if o.Retry == 0 {
 		o.Retry = 1
 	}
-	s := Summary{Strategy: r.Strategy, Step: o.Step, Tunnel: o.Tunnel, Exact: r.Exact, Trials: r.Trials, Threshold: o.Threshold}
+	s := Summary{Strategy: r.Strategy, Step: o.Step, Tunnel: o.Tunnel, Exact: r.Exact, Trials: r.Trials, Threshold: o.Threshold, samples: r.samples}
 	ws := r.Outcomes()
 	fast, slow := r.roundTime(false), r.roundTime(true)
 	var probes, tms, est, errs []valueP
-	var sq float64
+	var sq, gsq float64
 	for _, w := range ws {
 		t := time.Duration(w.Rounds-w.Slow)*fast + time.Duration(w.Slow)*slow
 		ms := float64(t) / float64(time.Millisecond)
@@ -138,7 +144,9 @@ func Summarize(r *Result, o SummaryOptions) Summary {
 			s.PCapped += w.P
 		}
 		if !over {
-			s.Goodput += w.P * Efficiency(w.Est)
+			g := Efficiency(w.Est)
+			s.Goodput += w.P * g
+			gsq += w.P * g * g
 		}
 		s.GoodputOptimal += w.P * Efficiency(w.True)
 		s.GoodputSeed += w.P * SeedGoodput(w.Est, over, r.Path.Loss)
@@ -157,6 +165,8 @@ func Summarize(r *Result, o SummaryOptions) Summary {
 	if !r.Exact && r.Trials > 1 {
 		v := sq - s.ProbesMean*s.ProbesMean
 		s.ProbesSE = math.Sqrt(max(v, 0) / float64(r.Trials))
+		v = gsq - s.Goodput*s.Goodput
+		s.GoodputSE = math.Sqrt(max(v, 0) / float64(r.Trials))
 	}
 	return s
 }
