@@ -32,7 +32,7 @@ type Config struct {
 	// AllowedTargets, when not empty, is the allow-list: every address a
 	// target resolves to must lie in one of these prefixes (a single
 	// address is a /32 or /128), or the scrape is refused.
-	AllowedTargets []Prefix `yaml:"allowed_targets"`
+	AllowedTargets []Prefix           `yaml:"allowed_targets"`
 	Modules        map[string]*Module `yaml:"modules"`
 }
 
