@@ -27,7 +27,7 @@ type ProbeFunc func(ctx context.Context, o probe.Options) (*probe.Report, error)
 // Options are the exporter's limits and seams. Zero fields take the
 // defaults noted.
 type Options struct {
-	// Concurrency is the most probes running at once; 128. Requests over
+	// Concurrency is the most probes running at once; 256. Requests over
 	// it wait (within their scrape timeout), then get 503.
 	Concurrency int
 	// Rate is the most probe packets per second the exporter sends in
@@ -53,7 +53,7 @@ type Options struct {
 
 // Defaults of Options.
 const (
-	DefaultConcurrency   = 128
+	DefaultConcurrency   = 256
 	DefaultRate          = 1000
 	DefaultMaxPaths      = 100000
 	DefaultTimeoutOffset = 500 * time.Millisecond
