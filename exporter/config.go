@@ -374,5 +374,8 @@ func (m *Module) options(target string, addr netip.Addr, budget time.Duration) p
 	if m.Token != "" {
 		o.Token = []byte(m.Token)
 	}
+	if addr.Is6() && o.Min != 0 && o.Min < 1280 {
+		o.Min = 1280 // a module for both families: IPv6 carries 1280 everywhere (RFC 8200)
+	}
 	return o
 }

@@ -229,7 +229,7 @@ func (s *Server) probe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.m.inFlight.Inc()
-	key := memKey{addr: addr, module: name}
+	key := memKey{addr: addr, module: m}
 	o := m.options(target, addr, budget)
 	if dl, ok := ctx.Deadline(); ok {
 		o.MaxDuration = max(time.Until(dl), time.Millisecond)

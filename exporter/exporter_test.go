@@ -442,3 +442,19 @@ func TestConcurrencyBound(t *testing.T) {
 	own, _, _ := scrape(t, ts, "/metrics")
 	must(t, own, "mtukit_exporter_requests_rejected_total", 1, "reason=busy")
 }
+
+// A module for both families with min 1200 probes IPv6 from 1280 (every
+// IPv6 link carries it), so it does not fail on every IPv6 target.
+func TestModuleMinPerFamily(t *testing.T) {
+	net := &simPaths{}
+	net.set("2001:db8::1", 1400, true)
+	net.set("192.0.2.1", 1400, true)
+	ts, _ := newTestServer(t, "modules:\n  icmp:\n    min: 1200\n", Options{Probe: net.probe})
+	fams, _, _ := scrape(t, ts, "/probe?module=icmp&target=[2001:db8::1]")
+	must(t, fams, "mtukit_path_mtu_bytes", 1400)
+	must(t, fams, "probe_ip_protocol", 6)
+	scrape(t, ts, "/probe?module=icmp&target=192.0.2.1")
+	if got := []int{net.calls[0].Min, net.calls[1].Min}; got[0] != 1280 || got[1] != 1200 {
+		t.Errorf("min per family %v, want [1280 1200]", got)
+	}
+}

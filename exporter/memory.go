@@ -7,11 +7,11 @@ import (
 	"github.com/mtukit/mtukit/probe"
 )
 
-// memKey is one remembered path: a module (its name, shared with the
-// configuration, not copied) towards an address.
+// memKey is one remembered path: a module (the configuration's, shared)
+// towards an address.
 type memKey struct {
 	addr   netip.Addr
-	module string
+	module *Module
 }
 
 // memEntry is what is remembered: 4 bytes and a flag, so the map stays

@@ -14,9 +14,11 @@ func addrN(i int) netip.Addr {
 	return netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
 }
 
+var testUDP, testICMP = &Module{Method: "udp"}, &Module{Method: "icmp"}
+
 func TestMemoryBoundAndClock(t *testing.T) {
 	mm := newMemory(3)
-	k := func(i int) memKey { return memKey{addr: addrN(i), module: "udp"} }
+	k := func(i int) memKey { return memKey{addr: addrN(i), module: testUDP} }
 	for i := 1; i <= 3; i++ {
 		mm.put(k(i), probe.Prior{PMTU: 1400 + i})
 	}
@@ -37,7 +39,7 @@ func TestMemoryBoundAndClock(t *testing.T) {
 	}
 	// Updating an entry does not grow the table; modules are apart.
 	mm.put(k(5), probe.Prior{PMTU: 1300})
-	if mm.len() != 3 || mm.get(k(5)).PMTU != 1300 || mm.get(memKey{addr: addrN(5), module: "icmp"}).PMTU != 0 {
+	if mm.len() != 3 || mm.get(k(5)).PMTU != 1300 || mm.get(memKey{addr: addrN(5), module: testICMP}).PMTU != 0 {
 		t.Errorf("update: len %d", mm.len())
 	}
 	// A long run of new targets never grows it past its bound.
@@ -106,7 +108,7 @@ func BenchmarkMemoryPerTarget(b *testing.B) {
 		runtime.ReadMemStats(&before)
 		mm := newMemory(n)
 		for i := range n {
-			mm.put(memKey{addr: addrN(i), module: "udp"}, probe.Prior{PMTU: 1400})
+			mm.put(memKey{addr: addrN(i), module: testUDP}, probe.Prior{PMTU: 1400})
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)
