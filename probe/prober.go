@@ -60,6 +60,9 @@ type Options struct {
 	MaxDuration time.Duration
 	// Progress, when set, is called after every probe outcome.
 	Progress func(Progress)
+	// Prior is a remembered answer for this path (prior.go): the search
+	// first re-validates it with at most two probes.
+	Prior Prior
 }
 
 // Progress is the live state of a run.
@@ -243,7 +246,11 @@ func search(ctx context.Context, tr transport, o Options, rep *Report, start tim
 	lo := o.Min
 	var s plpmtud.Strategy
 	for round := 0; ; round++ {
-		s, err = plpmtud.New(o.Search, plpmtud.Config{Min: lo, Max: o.Max, MaxProbes: o.Retries, PTBConfirm: o.PTBConfirm})
+		cfg := plpmtud.Config{Min: lo, Max: o.Max, MaxProbes: o.Retries, PTBConfirm: o.PTBConfirm}
+		if round == 0 {
+			cfg.Known = o.Prior.known(o.Min, o.Max)
+		}
+		s, err = plpmtud.New(o.Search, cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -253,6 +260,9 @@ func search(ctx context.Context, tr transport, o Options, rep *Report, start tim
 		rep.PMTU = max(rep.PMTU, s.Estimate())
 		rep.State = s.State().String()
 		rep.Capped = rep.Capped || s.Capped()
+		if o.Prior.confirmed(s, rep, err == nil && rep.PMTU < o.Max && st.ackedMax > 0 && st.usedPTB == 0) {
+			break
+		}
 		if err != nil || rep.PMTU >= o.Max || st.ackedMax == 0 {
 			break
 		}

@@ -59,6 +59,11 @@ type Report struct {
 	FragMax  int    `json:"frag_max,omitempty"`
 	FragPath string `json:"frag_path,omitempty"`
 
+	// Revalidated is true when the run confirmed Options.Prior, the
+	// remembered answer, with its first round (at most two probes) instead
+	// of searching.
+	Revalidated bool `json:"revalidated,omitempty"`
+
 	// Blackhole is true when the smallest lost size above PMTU was lost
 	// Retries times with no valid PTB to explain it, while PMTU was
 	// acknowledged (see the package documentation).

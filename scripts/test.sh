@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 # Debian packages the tests use, as "command:package".
 need=(ip:iproute2 nft:nftables iptables:iptables tcpdump:tcpdump tshark:tshark
       ethtool:ethtool ping:iputils-ping tracepath:iputils-tracepath modprobe:kmod
-      chromium:chromium)
+      chromium:chromium prometheus:prometheus promtool:prometheus)
 missing=()
 for pair in "${need[@]}"; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
