@@ -40,6 +40,8 @@ func TestTunnelMTUVectors(t *testing.T) {
 		{"VXLAN-GPE", "vxlan-gpe", 1500, 1464},
 		{"GENEVE no options", "geneve", 1500, 1450},
 		{"GENEVE IPv6 8 option bytes", "geneve(opts=8,ipv6)", 1500, 1422},
+		{"GENEVE IP payload: 20 + 8 + 8 (RFC 8926 §3.4)", "geneve(ip)", 1500, 1464},
+		{"AWS GWLB: 68 bytes, 8500 inside 8568", "geneve(ip,opts=32)", 8568, 8500},
 		{"GTP-U 4G", "gtpu", 1500, 1464},
 		{"GTP-U 5G PDU session container", "gtpu(5g)", 1500, 1456},
 		{"L2TPv2 + PPP", "l2tpv2", 1500, 1462},

@@ -34,6 +34,7 @@ func TestTraits(t *testing.T) {
 		"l2tpv3(eth)":    l2,
 		"openvpn(tap)":   l2 | Protects,
 		"geneve":         l2,
+		"geneve(ip)":     tun, // IP payload: no inner Ethernet
 		"gtpu":           tun,
 		"lisp":           tun,
 		"l2tpv2":         tun,
