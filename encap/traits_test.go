@@ -8,7 +8,8 @@ func TestTraits(t *testing.T) {
 	const tun = Interface | OwnOuterIP
 	const l2 = tun | CarriesEthernet
 	want := map[string]Traits{
-		"eth":            0, // link framing: its header is the link's own
+		"eth":            EthernetFraming, // only an Ethernet-carrying tunnel can hold it
+		"eth(vlan)":      EthernetFraming,
 		"dot1q":          0,
 		"qinq":           0,
 		"pppoe":          PPPSession,

@@ -26,6 +26,12 @@ var calcGoldens = []struct {
 	{"3des-md5-1500", []string{"--stack", "esp(3des,md5)", "--packet", "1500"}},
 	{"openvpn-cbc", []string{"--stack", "openvpn(cbc-sha256)", "--tcp-options", "ts,sack=1"}},
 	{"critical", []string{"--stack", "gre", "--mtu", "600", "--vendor", "cisco-ios"}},
+	// the stack linter (issue 16 §2): the intended spelling is offered
+	{"lint-ipv6-wireguard", []string{"--stack", "ipv6/wireguard", "--vendor", "linux-iptables"}},
+	{"lint-gre-eth", []string{"--stack", "gre/eth", "--vendor", "linux-iptables"}},
+	// presets (issue 16 §1): the published figure beside mtukit's
+	{"preset-tailscale", []string{"--preset", "tailscale", "--vendor", "linux-iptables"}},
+	{"preset-baby-jumbo", []string{"--preset", "pppoe-baby-jumbo", "--vendor", "mikrotik"}},
 }
 
 func TestCalcGolden(t *testing.T) {
