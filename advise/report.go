@@ -9,11 +9,11 @@ import (
 
 // Options are the inputs of a calculation.
 type Options struct {
-	Stack     string             // stack spec, wire inwards; "" is a plain link
-	LinkMTU   int                // IP MTU of the link; 0 means 1500
-	Packet    int                // if > 0, also break down an inner packet of this size
-	TCP       mss.SegmentOptions // options the sender puts on each segment
-	Family    encap.Family
+	Stack   string             // stack spec, wire inwards; "" is a plain link
+	LinkMTU int                // IP MTU of the link; 0 means 1500
+	Packet  int                // if > 0, also break down an inner packet of this size
+	TCP     mss.SegmentOptions // options the sender puts on each segment
+	Family  encap.Family
 	// Interface is the tunnel interface name for the configuration lines;
 	// "" means the name each platform gives the innermost layer's interface
 	// (wg0 for WireGuard, gre1, vxlan0, ppp0...; see defaultIfs).
