@@ -65,10 +65,12 @@ func ethernetNotCarried(st *encap.Stack, i int) Warning {
 	carries := func(v *encap.Layer) bool { return v.Has(encap.CarriesEthernet) }
 	for _, cand := range []string{withArg(t.Spec, "eth"), withArg(t.Spec, "tap"), t.Name + "tap" + strings.TrimPrefix(t.Spec, t.Name)} {
 		if v, ok := variant(cand, carries); ok {
-			s := replaceLayers(st, j, j, v)
 			// the eth layer goes too: the variant counts the Ethernet header
-			s = replaceLayers(encap.MustParse(s), i, i, "")
-			return Warning{Code: WarnEthernetOrder, Message: msg + fmt.Sprintf(": for Ethernet over it, did you mean %q?", s)}
+			fixed, err := encap.Parse(replaceLayers(st, j, j, v))
+			if err != nil { // a canonical spec longer than a spec may be
+				return Warning{Code: WarnEthernetOrder, Message: msg + fmt.Sprintf(": for Ethernet over it, use %s", v)}
+			}
+			return Warning{Code: WarnEthernetOrder, Message: msg + fmt.Sprintf(": for Ethernet over it, did you mean %q?", replaceLayers(fixed, i, i, ""))}
 		}
 	}
 	return Warning{Code: WarnEthernetOrder, Message: msg + fmt.Sprintf(", and has no variant that carries Ethernet: drop %s", e.Spec)}

@@ -1,6 +1,7 @@
 package advise
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -86,4 +87,41 @@ func hasWarning(r *Report, code string) bool {
 		}
 	}
 	return false
+}
+
+// FuzzLintStack: the linter never panics on a stack that parses, and every
+// stack it suggests parses and draws no warning of the same code.
+func FuzzLintStack(f *testing.F) {
+	for _, s := range []string{
+		"ipv6/wireguard",       // the issue's example
+		"ipv6/gre(key,seq)",    // arguments kept
+		"gre/eth(vlan)",        // Ethernet inside an IP tunnel
+		"vxlan/eth/eth",        // counted twice, twice
+		"eth",                  // the link's own header
+		"ipv4/ip6tnl",          // no IPv4 variant
+		"wg/wg/wg/ipv6/wg/eth", // aliases: canonical specs grow
+		"pppoe/esp(aes-gcm-16)/gre",
+	} {
+		f.Add(s)
+	}
+	quoted := regexp.MustCompile(`mean "([^"]*)"\?`)
+	f.Fuzz(func(t *testing.T, spec string) {
+		st, err := encap.Parse(spec)
+		if err != nil {
+			return
+		}
+		for _, w := range lintStack(st) {
+			m := quoted.FindStringSubmatch(w.Message)
+			if m == nil {
+				continue
+			}
+			fixed, err := encap.Parse(m[1])
+			if err != nil {
+				t.Fatalf("%q: suggestion %q does not parse: %v", spec, m[1], err)
+			}
+			if len(fixed.Layers) >= len(st.Layers) {
+				t.Fatalf("%q: suggestion %q is not shorter", spec, m[1])
+			}
+		}
+	})
 }
