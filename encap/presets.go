@@ -60,6 +60,26 @@ var presets = []Preset{
 		Source:    Source{"https://cloud.google.com/network-connectivity/docs/vpn/concepts/mtu-considerations", "MTU considerations | Cloud VPN | Google Cloud"},
 	},
 	{
+		Name: "aws-site-to-site-vpn", Title: "AWS Site-to-Site VPN, AES-GCM-16, no NAT traversal",
+		Stack: "esp(aes-gcm-16)", LinkMTU: 1500, Family: "ipv4",
+		Published: Published{QuantityTunnelMTU, 1446, "tunnel MTU 1446 and MSS 1406 for AES-GCM-16 without NAT-T; other ciphers and NAT-T lower both (1406-1446)"},
+		Source:    Source{"https://docs.aws.amazon.com/vpn/latest/s2svpn/cgw-best-practice.html", "Best practices for an AWS Site-to-Site VPN customer gateway device: Adjust MTU and MSS sizes according to the algorithms in use"},
+	},
+	{
+		Name: "azure-vpn-gateway", Title: "Azure VPN Gateway (S2S IPsec; stack: AES-CBC + SHA-256 with NAT-T, a common policy)",
+		Stack: "esp(aes-cbc,sha256,nat-t)", LinkMTU: 1500, Family: "ipv4",
+		Published: Published{QuantityMSSIPv4, 1350, "clamp TCP MSS at 1350 on the on-premises device, or set the tunnel interface MTU to 1400"},
+		Source:    Source{"https://learn.microsoft.com/en-us/azure/vpn-gateway/vpn-gateway-about-vpn-devices#ipsec", "About VPN devices for Site-to-Site VPN Gateway connections - Azure VPN Gateway"},
+		Note:      "a safety margin: one figure for every cipher, NAT-T or not, and an IPv6 underlay; with AES-CBC + SHA-256 and NAT-T the exact MSS is 1382 (AES-GCM without NAT-T: 1406), so 1350 leaves 32 bytes spare",
+	},
+	{
+		Name: "lte-gtpu", Title: "LTE/5G user plane (GTP-U over IPv4, no extension headers)",
+		Stack: "gtpu", LinkMTU: 1500, Family: "ipv4",
+		Published: Published{QuantityTunnelMTU, 1358, "the recommended maximum link MTU for the UE is 1358 octets, to prevent fragmentation in the backbone network (see TS 23.060)"},
+		Source:    Source{"https://www.3gpp.org/ftp/Specs/archive/24_series/24.301", "3GPP TS 24.301, Non-Access-Stratum (NAS) protocol for EPS; Stage 3, §6.6.4.2"},
+		Note:      "a safety margin: GTP-U over IPv4 on a 1500-byte backbone fits 1464; 3GPP's 1358 (TS 23.060 Annex C) leaves room for the worst backbone, GTP-U over IPsec over IPv6",
+	},
+	{
 		Name: "aws-gwlb-geneve", Title: "AWS Gateway Load Balancer to an appliance (GENEVE, three AWS options)",
 		Stack: "geneve(ip,opts=32)", LinkMTU: 8568, Family: "ipv4",
 		Published: Published{QuantityTunnelMTU, 8500, "GWLB supports an 8500-byte MTU; GENEVE encapsulation adds 68 bytes, so appliances must accept 8568-byte packets"},

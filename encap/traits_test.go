@@ -18,6 +18,8 @@ func TestTraits(t *testing.T) {
 		"ipv4":           Interface,
 		"ipv6":           Interface,
 		"udp":            Interface,
+		"xlat":           Interface, // replaces the packet's own header: no outer one
+		"xlat(frag)":     Interface,
 		"ipip":           tun,
 		"sit":            tun,
 		"ip6tnl":         tun,
