@@ -73,7 +73,7 @@ func TestCalcErrors(t *testing.T) {
 		{"bad argument", []string{"--stack", "gre(kye)"}, `has no argument "kye" at position 5 (did you mean "key"?)`},
 		{"mtu too small", []string{"--mtu", "67"}, "--mtu: link MTU 67 outside 68..65535"},
 		{"mtu too large", []string{"--mtu", "65536"}, "outside 68..65535"},
-		{"mtu not a number", []string{"--mtu", "big"}, `invalid argument "big" for "-m, --mtu"`},
+		{"mtu not a number", []string{"--mtu", "big"}, `--mtu "big": want a whole number`},
 		{"no room", []string{"--stack", "vxlan/vxlan", "--mtu", "150"}, "--stack: stack leaves no room on a 150-byte link: after layer 2 (vxlan) only 50 bytes remain"},
 		{"bad family", []string{"--family", "ipx"}, "--family"},
 		{"bad tcp options", []string{"--tcp-options", "ts,sack=4"}, "the TCP header holds 40"},
