@@ -23,7 +23,7 @@ func TestPresetParam(t *testing.T) {
 	var r struct {
 		LinkMTU int `json:"link_mtu"`
 		Preset  struct {
-			Computed  int `json:"computed"`
+			Computed  int                 `json:"computed"`
 			Published struct{ Value int } `json:"published"`
 		} `json:"preset"`
 	}
