@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/bits"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -254,7 +255,7 @@ func Lookup(name string) (Info, bool) {
 func New(name string, cfg Config) (Strategy, error) {
 	i, ok := registry[name]
 	if !ok {
-		return nil, fmt.Errorf("unknown strategy %q (known: %v)", name, Names())
+		return nil, fmt.Errorf("unknown strategy %q (known: %s)", name, strings.Join(Names(), ", "))
 	}
 	if err := cfg.validate(); err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/mtukit/mtukit/encap"
@@ -173,7 +174,7 @@ type prepared struct {
 func prepare(sc Scenario) (*prepared, error) {
 	info, ok := plpmtud.Lookup(sc.Strategy)
 	if !ok {
-		return nil, fmt.Errorf("unknown strategy %q (known: %v)", sc.Strategy, plpmtud.Names())
+		return nil, fmt.Errorf("unknown strategy %q (known: %s)", sc.Strategy, strings.Join(plpmtud.Names(), ", "))
 	}
 	if _, err := plpmtud.New(sc.Strategy, sc.Config); err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/mtukit/mtukit/encap"
 )
@@ -56,7 +57,7 @@ func TunnelDist(name string) (Dist, error) {
 			return t.Dist()
 		}
 	}
-	return nil, fmt.Errorf("unknown tunnel %q (known: %v)", name, TunnelNames())
+	return nil, fmt.Errorf("unknown tunnel %q (known: %s)", name, strings.Join(TunnelNames(), ", "))
 }
 
 // Dist is the family's path MTU distribution, for IPv4 on the link itself
