@@ -241,9 +241,9 @@ type pcapReader struct {
 type lengths uint8
 
 const (
-	lengthsNormal lengths = iota // 2.4: captured, then original
-	lengthsSwapped               // before 2.3 and 543.0: original, then captured
-	lengthsMaybe                 // 2.3: written both ways; swapped when captured > original
+	lengthsNormal  lengths = iota // 2.4: captured, then original
+	lengthsSwapped                // before 2.3 and 543.0: original, then captured
+	lengthsMaybe                  // 2.3: written both ways; swapped when captured > original
 )
 
 // Magic numbers of classic pcap, as read little-endian.
