@@ -134,6 +134,10 @@ type DirSummary struct {
 	// sequence numbers or MSS values; MSS above is then the one the
 	// connection used (or the first SYN's when the handshake was not seen).
 	SYNs []SYNSeen `json:"syns,omitempty"`
+	// MSSOtherPoint is the MSS the same SYN carried at another capture
+	// point, when it differs (0: no MSS option there): a middlebox between
+	// the two rewrote it (mss_clamped).
+	MSSOtherPoint *int `json:"mss_other_point,omitempty"`
 }
 
 // FlowSummary is one row of the flow table.

@@ -151,6 +151,9 @@ func TestSYNMSSChanged(t *testing.T) {
 			if !strings.Contains(b.String(), cell) || !strings.Contains(b.String(), "SYN MSS a,b*") {
 				t.Errorf("text report lacks %q:\n%s", cell, b.String())
 			}
+			if _, err := exec.LookPath("tshark"); err == nil {
+				diffTshark(t, "syn-"+tc.name, s.buf.Bytes())
+			}
 			if ts := tsharkSYNMSS(t, s); ts != nil {
 				got := synsOf(itoa(int(c.port)), d.SYNs)
 				if tc.answered {

@@ -153,7 +153,7 @@ func TestPcapVariants(t *testing.T) {
 		{"2.0 big-endian, lengths swapped", pcapVariant{order: be, magic: pcapMagicMicro, major: 2, minor: 0, swap: all}},
 		{"543.0 (DG/UX), lengths swapped", pcapVariant{order: le, magic: pcapMagicMicro, major: 543, minor: 0, swap: all}},
 		{"Kuznetsov's patched format", pcapVariant{order: le, magic: pcapMagicKuznetsov, major: 2, minor: 4, kuznetsov: true}},
-		{"FCS length in the link type field", pcapVariant{order: le, magic: pcapMagicMicro, major: 2, minor: 4, fcs: 4, link: 1<<28 | 0x04000000}},
+		{"FCS length in the link type field", pcapVariant{order: le, magic: pcapMagicMicro, major: 2, minor: 4, fcs: 4, link: 2<<28 | 0x04000000}}, // FCS length: 2 16-bit words
 	}
 	bin, _ := exec.LookPath("tshark")
 	var tsharkWant string
