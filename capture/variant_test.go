@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mtukit/mtukit/mss"
 )
 
 // pcapRec is one record of a classic pcap, as read from a 2.4 file.
@@ -272,4 +274,47 @@ func slicesEqualInt(a, b []int64) bool {
 		}
 	}
 	return true
+}
+
+// TestClampPcapVariants: clamp reads the variants with the analyzer's
+// reader and writes the same 2.4 file it writes from the original (its two
+// SYNs rewritten alike); a record longer than its packet
+// is written with its original length raised to its captured length
+// (pcapgo's writer refuses the reverse).
+func TestClampPcapVariants(t *testing.T) {
+	orig := realCapture(t, "zeek__tcp_options.pcap")
+	snap, link, recs := splitPcap(t, orig)
+	tg, err := mss.MSSTarget(1300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clampOut := func(b []byte) ([]byte, *ClampReport) {
+		var out bytes.Buffer
+		rep, err := Clamp(bytes.NewReader(b), &out, &mss.Clamper{Target: tg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Bytes(), rep
+	}
+	want, wantRep := clampOut(orig)
+	if wantRep.PacketsOut != len(recs) || wantRep.Clamped == 0 {
+		t.Fatalf("original: %+v", wantRep)
+	}
+	le := byteOrder(binary.LittleEndian)
+	all := func(int) bool { return true }
+	for name, v := range map[string]pcapVariant{
+		"2.2 lengths swapped": {order: le, magic: pcapMagicMicro, major: 2, minor: 2, swap: all, link: link},
+		"2.3 mixed":           {order: le, magic: pcapMagicMicro, major: 2, minor: 3, swap: func(i int) bool { return i%3 == 0 }, link: link},
+		"Kuznetsov":           {order: le, magic: pcapMagicKuznetsov, major: 2, minor: 4, kuznetsov: true, link: link},
+	} {
+		if got, _ := clampOut(writePcap(v, snap, recs)); !bytes.Equal(got, want) {
+			t.Errorf("%s: clamp output differs from the original's", name)
+		}
+	}
+	long := slicesCloneRecs(recs)
+	long[2].len = long[2].caplen - 10
+	got, rep := clampOut(writePcap(pcapVariant{order: le, magic: pcapMagicMicro, major: 2, minor: 4, link: link}, snap, long))
+	if !bytes.Equal(got, want) || rep.PacketsOut != wantRep.PacketsOut {
+		t.Errorf("long record: clamp output differs from the original's (%+v)", rep)
+	}
 }
