@@ -237,7 +237,15 @@ func realCaptures(t *testing.T) []string {
 	for _, f := range files {
 		have[filepath.Base(f)] = true
 	}
-	shared, _ := filepath.Glob("../../shared/pcaps/*.pcap*")
+	// ../shared/pcaps beside the checkout (one level further up from a
+	// worktree under wt/)
+	var shared []string
+	for _, dir := range []string{"../../shared/pcaps", "../../../shared/pcaps"} {
+		if fs, _ := filepath.Glob(dir + "/*.pcap*"); len(fs) > 0 {
+			shared = fs
+			break
+		}
+	}
 	for _, f := range shared {
 		if !have[filepath.Base(f)] {
 			files = append(files, f)
