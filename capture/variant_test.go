@@ -318,3 +318,34 @@ func TestClampPcapVariants(t *testing.T) {
 		t.Errorf("long record: clamp output differs from the original's (%+v)", rep)
 	}
 }
+
+// TestPcapVariantsEveryCapture: every real little-endian 2.4 microsecond
+// capture, rewritten as 2.2 (lengths swapped), 2.3 with every third
+// record's lengths swapped, and Kuznetsov's format, gives the original's
+// report (TestPcapVariants holds the variants to tshark on one of them).
+func TestPcapVariantsEveryCapture(t *testing.T) {
+	files, _ := filepath.Glob("testdata/real/*.pcap")
+	le := byteOrder(binary.LittleEndian)
+	n := 0
+	for _, f := range files {
+		orig := realCapture(t, filepath.Base(f))
+		if !bytes.Equal(orig[:8], []byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0}) {
+			continue
+		}
+		snap, link, recs := splitPcap(t, orig)
+		want, _ := reportJSON(t, orig)
+		for name, v := range map[string]pcapVariant{
+			"2.2": {order: le, magic: pcapMagicMicro, major: 2, minor: 2, swap: func(int) bool { return true }, link: link},
+			"2.3": {order: le, magic: pcapMagicMicro, major: 2, minor: 3, swap: func(i int) bool { return i%3 == 0 }, link: link},
+			"kuz": {order: le, magic: pcapMagicKuznetsov, major: 2, minor: 4, kuznetsov: true, link: link},
+		} {
+			if got, _ := reportJSON(t, writePcap(v, snap, recs)); got != want {
+				t.Errorf("%s as %s: the report differs from the original's", filepath.Base(f), name)
+			}
+		}
+		n++
+	}
+	if n < 50 {
+		t.Fatalf("only %d captures rewritten", n)
+	}
+}
