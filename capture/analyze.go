@@ -146,7 +146,11 @@ func (a *Analyzer) ReadAll(r io.Reader) error {
 		p.CapLen = len(rec.data)
 		p.WireLen = rec.wireLen
 		p.Point = rec.point
+		mal := a.malformed.n
 		a.frame(rec.link, rec.data)
+		if rec.problem != nil {
+			a.recordProblem(p.Num, mal, rec.problem)
+		}
 		if a.opt.Progress != nil && a.packets&0xffff == 0 {
 			a.opt.Progress(src.done())
 		}

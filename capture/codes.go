@@ -38,6 +38,7 @@ var Codes = []CodeInfo{
 	{CodeBadTCPOption, "warning", "malformed TCP options"},
 	{CodePTB, "info", "ICMP packet-too-big, tied to the flow it quotes; the sender adapted"},
 	{CodeMSSClamped, "info", "a middlebox rewrites the MSS"},
+	{CodeSYNMSSChanged, "info", "SYNs of one direction with different MSS values, and the one the connection used"},
 	{CodeOffload, "info", "TSO/GSO/GRO/BIG TCP super-packets: a capture artifact"},
 	{CodeMalformedPacket, "warning", "headers that do not parse"},
 }

@@ -199,6 +199,11 @@ func (a *Analyzer) flowFindings(f *flow, di int) []string {
 		emit(a.ptbFinding(e, ln.get().sender, ln.get().receiver))
 	}
 
+	if x.syns != nil {
+		if fd, ok := synMSSFinding(d, ln.get().sender); ok {
+			emit(fd)
+		}
+	}
 	if d.syn && d.opts.MSS > 0 {
 		m := int(d.opts.MSS)
 		switch {
@@ -215,7 +220,7 @@ func (a *Analyzer) flowFindings(f *flow, di int) []string {
 				Detail:  fmt.Sprintf("a host derives its MSS from its own link MTU (RFC 6691), and this one sends packets of %d bytes, so its SYN (packet %d) must have been lowered on the way: a middlebox clamps the MSS to %d", d.maxIPLen, d.synNum, m),
 				Packets: []int64{d.synNum, d.maxPayNum}, Count: 2,
 				Fix: "nothing to fix if the clamp matches the narrowest link on the path"})
-		case m >= lowMSS(fam):
+		case m >= lowMSS(fam) && !d.synMSSChanged():
 			if why := a.clampWhy(m, fam, a.flowTunnel(f)); why != "" {
 				merge(itoa(m)+"|"+why, fmt.Sprintf("MSS %d", m), Finding{Code: CodeMSSClamped, Severity: SeverityInfo, MSS: m, MTU: m + hdr,
 					Title:   fmt.Sprintf("MSS %d in %s's SYN looks clamped", m, ln.get().sender),

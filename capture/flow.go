@@ -226,6 +226,7 @@ type dirRare struct {
 	badOpt    evidence
 	badWhat   mss.Anomaly
 	ptbs      []*ptbEvent
+	syns      *synHistory // several distinct SYNs (syn.go)
 }
 
 // noRare is what rd returns for a direction that never needed dirRare.
@@ -309,7 +310,7 @@ func (a *Analyzer) tcp(f *flow, di int, p *Packet) {
 		d.point, d.pointSet = p.Point, true
 	} else if p.Point != d.point {
 		if t.Flags&mss.FlagSYN != 0 && d.syn && t.Seq == d.synSeq && !t.OptsCut {
-			if s, err := readOptions(t.Header); err == nil && s.MSS != d.opts.MSS && !d.rd().mssOtherSet {
+			if s, err := readOptions(t.Header); err == nil && s.MSS != d.opts.MSS && !d.rd().mssOtherSet && !d.synHad(s.MSS) {
 				r := d.wr()
 				r.mssOther, r.mssOtherSet, r.mssOtherNum = s.MSS, true, p.Num
 			}
@@ -362,6 +363,12 @@ func (a *Analyzer) tcp(f *flow, di int, p *Packet) {
 			}
 			d.mss = d.opts.MSS
 			d.seqInit, d.sndMax = true, t.Seq+1
+		} else {
+			opts := synOptions{WScale: -1}
+			if haveSum {
+				opts = synOptionsOf(sum)
+			}
+			a.synAgain(d, p, opts)
 		}
 	}
 	if t.Flags&mss.FlagRST != 0 {
@@ -377,6 +384,9 @@ func (a *Analyzer) tcp(f *flow, di int, p *Packet) {
 		a.tcpData(f, d, peer, p)
 	}
 	if t.Flags&mss.FlagACK != 0 {
+		if x := peer.r; x != nil && x.syns != nil && x.syns.used < 0 {
+			a.synAnswered(peer, p)
+		}
 		a.tcpAck(peer, d, p, haveSum)
 	}
 }

@@ -118,6 +118,7 @@ func analyzeLab(t *testing.T, cap *netlab.Capture, name string) *Report {
 	if err != nil {
 		t.Fatal(err)
 	}
+	diffTshark(t, name, b) // issue 13 §2: every lab capture against tshark
 	return r
 }
 

@@ -62,9 +62,10 @@ func (f *ngIface) nanos(ts uint64) int64 {
 // interfaces, and every other block is skipped. Frames, times, lengths,
 // link types and the errors that matter (unknown interface, bad byte
 // order, version) are pcapgo's (TestNgReaderMatchesPcapgo, FuzzNgReader);
-// unlike pcapgo it checks that a packet's captured length fits its block,
-// and it ignores options it does not use rather than failing on a broken
-// one.
+// unlike pcapgo it checks that a packet's captured length fits its block
+// (one that does not is read to the block's end and marked, see
+// shortBlock), and it ignores options it does not use rather than failing
+// on a broken one.
 type ngReader struct {
 	s      *stream
 	cr     *countingReader
@@ -195,12 +196,16 @@ func (n *ngReader) next(r *record) error {
 			}
 			f := &n.ifaces[id]
 			caplen := n.u32(b[20:24])
+			var problem error
 			if caplen > blen-32 {
-				return fmt.Errorf("capture length %d beyond the end of its block (%d bytes)", caplen, blen)
+				// the block's length frames the file: read what the block
+				// holds and go on with the next block
+				problem = shortBlock{caplen, blen}
+				caplen = blen - 32
 			}
 			ts := uint64(n.u32(b[12:16]))<<32 | uint64(n.u32(b[16:20]))
 			*r = record{data: b[28 : 28+caplen : 28+caplen], nanos: f.nanos(ts), wireLen: int(n.u32(b[24:28])),
-				link: f.link, point: uint64(id+1) << 48}
+				link: f.link, point: uint64(id+1) << 48, problem: problem}
 			s.consume(int(blen))
 			return nil
 		case ngSPB:
@@ -220,10 +225,12 @@ func (n *ngReader) next(r *record) error {
 			if f.snaplen != 0 && caplen > f.snaplen {
 				caplen = f.snaplen
 			}
+			var problem error
 			if caplen > blen-16 {
-				return fmt.Errorf("capture length %d beyond the end of its block (%d bytes)", caplen, blen)
+				problem = shortBlock{caplen, blen}
+				caplen = blen - 16
 			}
-			*r = record{data: b[12 : 12+caplen : 12+caplen], nanos: zeroTimeNanos, wireLen: int(wire), link: f.link, point: 1 << 48}
+			*r = record{data: b[12 : 12+caplen : 12+caplen], nanos: zeroTimeNanos, wireLen: int(wire), link: f.link, point: 1 << 48, problem: problem}
 			s.consume(int(blen))
 			return nil
 		case ngIDB:
@@ -301,3 +308,13 @@ func (n *ngReader) iface(b []byte) error {
 
 func (n *ngReader) format() string { return "pcapng" }
 func (n *ngReader) done() int64    { return n.cr.n }
+
+// shortBlock is a packet block whose captured length runs past the block.
+// Unlike a pcap record, a pcapng block is framed by its own length, so the
+// next block is found all the same: the frame is read to the end of its
+// block, and the packet counted as malformed.
+type shortBlock struct{ caplen, blen uint32 }
+
+func (e shortBlock) Error() string {
+	return fmt.Sprintf("record: capture length %d beyond the end of its block (%d bytes; read to the block's end)", e.caplen, e.blen)
+}

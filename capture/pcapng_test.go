@@ -373,7 +373,10 @@ func TestNgReaderMatchesPcapgo(t *testing.T) {
 
 // TestNgReaderStricter: where ngReader and pcapgo part ways on purpose, a
 // packet whose captured length runs past its block: pcapgo reads on into
-// the next block, ngReader says so.
+// the next block; ngReader reads the frame to the end of its block, counts
+// the packet as malformed, and goes on with the next block, which the
+// block length frames (tshark stops there: "total block length ... is too
+// small").
 func TestNgReaderStricter(t *testing.T) {
 	var w ngw
 	w.shb(binary.LittleEndian).idb(layers.LinkTypeEthernet, 0).epb(0, 1, make([]byte, 60), 60).epb(0, 2, make([]byte, 60), 60)
@@ -382,12 +385,17 @@ func TestNgReaderStricter(t *testing.T) {
 	// captured length at offset 20 in the block
 	binary.LittleEndian.PutUint32(b[28+20+20:], 200)
 	got, _ := readNgOurs(b, func(r io.Reader) io.Reader { return r })
-	if len(got) != 1 || !strings.Contains(got[0].errMsg, "capture length 200 beyond the end of its block (92 bytes)") {
+	if len(got) != 3 || len(got[0].data) != 60 || len(got[1].data) != 60 || got[2].errMsg != "EOF" {
 		t.Fatalf("got %+v", got)
 	}
 	r, err := Analyze(bytes.NewReader(b), Options{})
-	if err == nil || err.Error() != "packet 1: capture length 200 beyond the end of its block (92 bytes)" || r.Packets != 0 {
-		t.Fatalf("analyze: %v after %d packets", err, r.Packets)
+	if err != nil || r.Packets != 2 || r.Malformed != 1 {
+		t.Fatalf("analyze: %v after %d packets, %d malformed", err, r.Packets, r.Malformed)
+	}
+	f := find(r, CodeMalformedPacket)
+	if f == nil || !slicesEqualInt(f.Packets, []int64{1}) ||
+		!strings.Contains(f.Detail, "packet 1: record: capture length 200 beyond the end of its block (92 bytes; read to the block's end)") {
+		t.Fatalf("malformed finding %+v", f)
 	}
 }
 

@@ -26,6 +26,7 @@ const (
 	CodeOffload           = "offload"            // TSO/GSO/GRO/BIG TCP super-packets: a capture artifact
 	CodeBadTCPOption      = "bad_tcp_option"     // malformed TCP options
 	CodeMalformedPacket   = "malformed_packet"   // headers that do not parse
+	CodeSYNMSSChanged     = "syn_mss_changed"    // one direction's SYNs announced different MSS values
 )
 
 // Severity ranks findings.
@@ -129,6 +130,14 @@ type DirSummary struct {
 	Retrans      int64       `json:"retransmissions"`
 	RetransSizes []sizeCount `json:"retransmissions_by_size,omitempty"`
 	Offload      int64       `json:"offload_packets,omitempty"`
+	// SYNs lists the direction's SYNs when they carried different
+	// sequence numbers or MSS values; MSS above is then the one the
+	// connection used (or the first SYN's when the handshake was not seen).
+	SYNs []SYNSeen `json:"syns,omitempty"`
+	// MSSOtherPoint is the MSS the same SYN carried at another capture
+	// point, when it differs (0: no MSS option there): a middlebox between
+	// the two rewrote it (mss_clamped).
+	MSSOtherPoint *int `json:"mss_other_point,omitempty"`
 }
 
 // FlowSummary is one row of the flow table.
@@ -263,6 +272,7 @@ func writeFlowTable(b *strings.Builder, r *Report) {
 		return
 	}
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	several := false
 	fmt.Fprintln(tw, "FLOW\tFROM\tPKTS\tSYN MSS\tWS\tSACK\tTS\tMAX SEG\tMAX PKT\tDELIVERED\tDF\tRETRANS\tFINDINGS")
 	for _, f := range r.FlowTable {
 		for i, d := range f.Directions {
@@ -276,6 +286,9 @@ func writeFlowTable(b *strings.Builder, r *Report) {
 				if d.MSS > 0 {
 					mssS = itoa(d.MSS)
 				}
+			}
+			if len(d.SYNs) > 0 {
+				mssS, several = synMSSColumn(d.SYNs), true
 			}
 			ws := "-"
 			if d.WScale >= 0 {
@@ -297,6 +310,9 @@ func writeFlowTable(b *strings.Builder, r *Report) {
 		}
 	}
 	tw.Flush()
+	if several {
+		b.WriteString("SYN MSS a,b*: the direction sent SYNs with each value, in order; * marks the one the handshake completed\n")
+	}
 	if r.FlowsOmitted > 0 {
 		fmt.Fprintf(b, "(%d more flows not listed)\n", r.FlowsOmitted)
 	}

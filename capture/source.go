@@ -18,6 +18,10 @@ type record struct {
 	wireLen int
 	link    layers.LinkType
 	point   uint64 // capture point: pcapng interface (see Packet.Point)
+	// problem, when set, is what is wrong with the record itself (not its
+	// frame): the frame is still analyzed, and the packet counted as
+	// malformed with this reason (see recordProblem).
+	problem error
 }
 
 // source yields the frames of a capture file.
@@ -88,7 +92,8 @@ func openStream(s *stream, cr *countingReader) (source, error) {
 func isPcapMagic(head []byte) bool {
 	switch [4]byte(head[:4]) {
 	case [4]byte{0xd4, 0xc3, 0xb2, 0xa1}, [4]byte{0xa1, 0xb2, 0xc3, 0xd4},
-		[4]byte{0x4d, 0x3c, 0xb2, 0xa1}, [4]byte{0xa1, 0xb2, 0x3c, 0x4d}:
+		[4]byte{0x4d, 0x3c, 0xb2, 0xa1}, [4]byte{0xa1, 0xb2, 0x3c, 0x4d},
+		[4]byte{0x34, 0xcd, 0xb2, 0xa1}, [4]byte{0xa1, 0xb2, 0xcd, 0x34}:
 		return true
 	}
 	return false
@@ -210,9 +215,16 @@ func (s *stream) end() error {
 	return s.cut()
 }
 
-// pcapReader reads a classic pcap stream. Its checks and error messages
+// pcapReader reads a classic pcap stream. It reads the file variants
+// libpcap reads (sf-pcap.c): versions 2.0 to 2.4 and DG/UX's 543.0, with
+// the captured and original lengths in the pre-2.3 order where the version
+// says so; microsecond, nanosecond and Kuznetsov's patched magic (24-byte
+// record headers); either byte order; a link type field whose upper bits
+// carry the FCS length. On version 2.4 files its checks and error messages
 // are pcapgo's (TestPcapReaderMatchesPcapgo, FuzzPcapReader hold it to
-// pcapgo on every real capture and on fuzzed files).
+// pcapgo on every real capture and on fuzzed files), except that a record
+// whose captured length exceeds its original length is read, not an error
+// (docs/analyze.md, "File variants").
 type pcapReader struct {
 	s       *stream
 	cr      *countingReader
@@ -220,35 +232,69 @@ type pcapReader struct {
 	nanoMul int64
 	snaplen int
 	link    layers.LinkType
+	hdrLen  int     // record header: 16, or 24 in Kuznetsov's format
+	swapped lengths // the order of the two length fields
 }
+
+// lengths says where a pcap version keeps the captured and the original
+// length of a record (libpcap's lengths_swapped).
+type lengths uint8
+
+const (
+	lengthsNormal  lengths = iota // 2.4: captured, then original
+	lengthsSwapped                // before 2.3 and 543.0: original, then captured
+	lengthsMaybe                  // 2.3: written both ways; swapped when captured > original
+)
+
+// Magic numbers of classic pcap, as read little-endian.
+const (
+	pcapMagicMicro     = 0xa1b2c3d4
+	pcapMagicNano      = 0xa1b23c4d
+	pcapMagicKuznetsov = 0xa1b2cd34 // Alexey Kuznetsov's patched libpcap: 8 more bytes per record header
+)
+
+// linkTypeMask keeps the link type of a pcap header's link type field; the
+// upper bits may hold the length of an FCS at the end of every frame
+// (LT_LINKTYPE in libpcap's pcap-common.h). The decoders take the IP
+// length, so a trailing FCS is ignored like Ethernet padding.
+const linkTypeMask = 0x03ffffff
 
 // newPcapReader reads the file header.
 func newPcapReader(s *stream, cr *countingReader) (*pcapReader, error) {
 	if !s.fill(24) {
 		return nil, s.cut()
 	}
-	p := &pcapReader{s: s, cr: cr}
+	p := &pcapReader{s: s, cr: cr, hdrLen: 16}
 	b := s.buf[s.lo : s.lo+24]
-	switch binary.LittleEndian.Uint32(b[0:4]) {
-	case 0xa1b2c3d4:
-		p.order, p.nanoMul = binary.LittleEndian, 1000
-	case 0xa1b23c4d:
-		p.order, p.nanoMul = binary.LittleEndian, 1
-	case 0xd4c3b2a1:
-		p.order, p.nanoMul = binary.BigEndian, 1000
-	case 0x4d3cb2a1:
-		p.order, p.nanoMul = binary.BigEndian, 1
+	magic := binary.LittleEndian.Uint32(b[0:4])
+	p.order = binary.LittleEndian
+	if magic&0xffff != 0xc3d4 && magic&0xffff != 0x3c4d && magic&0xffff != 0xcd34 {
+		p.order, magic = binary.BigEndian, binary.BigEndian.Uint32(b[0:4])
+	}
+	switch magic {
+	case pcapMagicMicro:
+		p.nanoMul = 1000
+	case pcapMagicNano:
+		p.nanoMul = 1
+	case pcapMagicKuznetsov:
+		p.nanoMul, p.hdrLen = 1000, 24
 	default:
 		return nil, fmt.Errorf("unknown magic %x", binary.LittleEndian.Uint32(b[0:4]))
 	}
-	if v := p.order.Uint16(b[4:6]); v != 2 {
-		return nil, fmt.Errorf("unknown major version %d", v)
-	}
-	if v := p.order.Uint16(b[6:8]); v != 4 {
-		return nil, fmt.Errorf("unknown minor version %d", v)
+	major, minor := p.order.Uint16(b[4:6]), p.order.Uint16(b[6:8])
+	switch {
+	case major == 2 && minor == 4:
+	case major == 2 && minor == 3:
+		p.swapped = lengthsMaybe
+	case major == 2 && minor < 3, major == 543 && minor == 0:
+		p.swapped = lengthsSwapped
+	case major < 2:
+		return nil, fmt.Errorf("archaic pcap version %d.%d (libpcap reads 2.0 to 2.4)", major, minor)
+	default:
+		return nil, fmt.Errorf("unsupported pcap version %d.%d (libpcap reads 2.0 to 2.4, and 543.0)", major, minor)
 	}
 	p.snaplen = int(p.order.Uint32(b[16:20]))
-	p.link = layers.LinkType(p.order.Uint32(b[20:24]))
+	p.link = layers.LinkType(p.order.Uint32(b[20:24]) & linkTypeMask)
 	s.consume(24)
 	return p, nil
 }
@@ -262,34 +308,55 @@ const maxRecord = 64 << 20
 // pcapEagerMax is pcapgo's largest record accepted whatever the snap length.
 const pcapEagerMax = 262144
 
+// next reads a record. A captured length above the snap length (and
+// pcapEagerMax) is an error that ends the file: classic pcap has nothing
+// to find the next record by, so once a record's length lies, every byte
+// after it could be anything. A captured length above the original length
+// (which libpcap and Wireshark read) frames correctly: the record is read
+// and marked with a problem.
 func (p *pcapReader) next(r *record) error {
 	s := p.s
-	if !s.fill(16) {
+	h := p.hdrLen
+	if !s.fill(h) {
 		return s.end()
 	}
 	b := s.buf[s.lo:s.hi]
 	caplen := int(p.order.Uint32(b[8:12]))
 	wire := int(p.order.Uint32(b[12:16]))
+	if p.swapped == lengthsSwapped || p.swapped == lengthsMaybe && caplen > wire {
+		caplen, wire = wire, caplen
+	}
 	if limit := max(p.snaplen, pcapEagerMax); caplen > limit || caplen < 0 {
 		return fmt.Errorf("capture length exceeds snap length: %d > %d", caplen, p.snaplen)
-	}
-	if caplen > wire {
-		return fmt.Errorf("capture length exceeds original packet length: %d > %d", caplen, wire)
 	}
 	if caplen > maxRecord {
 		// pcapgo would read on (a file header may claim any snap length);
 		// the buffer must not grow to gigabytes on a corrupt length
 		return fmt.Errorf("capture length %d over the %d accepted", caplen, maxRecord)
 	}
-	if !s.fill(16 + caplen) {
+	if !s.fill(h + caplen) {
 		return s.cut()
 	}
 	b = s.buf[s.lo:s.hi]
 	sec := int64(p.order.Uint32(b[0:4]))
 	frac := int64(p.order.Uint32(b[4:8]))
-	*r = record{data: b[16 : 16+caplen : 16+caplen], nanos: sec*1e9 + frac*p.nanoMul, wireLen: wire, link: p.link}
-	s.consume(16 + caplen)
+	*r = record{data: b[h : h+caplen : h+caplen], nanos: sec*1e9 + frac*p.nanoMul, wireLen: wire, link: p.link}
+	if caplen > wire {
+		r.problem = longRecord{caplen, wire}
+		r.wireLen = caplen
+	}
+	s.consume(h + caplen)
 	return nil
+}
+
+// longRecord is a record that captured more bytes than its packet had.
+// The bytes are in the file and frame the next record correctly, so the
+// frame is analyzed at its captured length (the original length is taken
+// to be that), as libpcap hands it over and Wireshark dissects it.
+type longRecord struct{ caplen, wire int }
+
+func (e longRecord) Error() string {
+	return fmt.Sprintf("record: captured length %d exceeds original length %d (analyzed at %d bytes)", e.caplen, e.wire, e.caplen)
 }
 
 func (p *pcapReader) format() string { return "pcap" }
@@ -303,4 +370,16 @@ func readError(num int64, err error) error {
 		return fmt.Errorf("packet %d: file ends in the middle of the record (truncated capture)", num)
 	}
 	return fmt.Errorf("packet %d: %s", num, lowerFirst(err.Error()))
+}
+
+// recordProblem counts packet num, whose record (not frame) has a problem,
+// as malformed with the reason: once, though its frame may also have
+// failed to decode (mal is the malformed count before the frame).
+func (a *Analyzer) recordProblem(num, mal int64, err error) {
+	if a.malformed.n == mal {
+		a.malformed.add(num)
+	}
+	if len(a.malWhy) < 5 {
+		a.malWhy = append(a.malWhy, "packet "+itoa(int(num))+": "+err.Error())
+	}
 }

@@ -345,6 +345,11 @@ func (a *Analyzer) buildRow(f *flow, codes []string) FlowSummary {
 		}
 		if d.syn {
 			ds.MSS, ds.WScale, ds.SACKPerm, ds.Timestamps = int(d.opts.MSS), int(d.opts.WScale), d.opts.SACKPerm, d.opts.TS
+			ds.SYNs = d.synList()
+			if x.mssOtherSet {
+				v := int(x.mssOther)
+				ds.MSSOtherPoint = &v
+			}
 		}
 		switch {
 		case d.df > 0 && d.noDF > 0:

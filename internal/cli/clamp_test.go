@@ -315,14 +315,18 @@ func TestClampBadInput(t *testing.T) {
 	// 16 + 74, 16 + 70, 16 + 174 bytes (tshark -e frame.cap_len: 78 74 70 174).
 	rec3 := 24 + (16 + 78) + (16 + 74)
 	corrupt := append([]byte(nil), pcap...)
-	binary.LittleEndian.PutUint32(corrupt[rec3+8:], 80) // captured 80 > original 70
+	// record 3 claims 80 captured bytes where 70 follow: a record longer
+	// than its packet is read, as libpcap reads it (docs/analyze.md, "File
+	// variants"), so record 4's header is read 10 bytes late and its
+	// length is garbage: the file is corrupt from packet 4
+	binary.LittleEndian.PutUint32(corrupt[rec3+8:], 80)
 	for _, tc := range []struct {
 		name, want string
 		data       []byte
 	}{
 		{"pcap cut inside packet 3", "packet 3: file ends inside the packet (truncated capture)", pcap[:rec3+16+30]},
 		{"pcap cut inside the header of packet 3", "packet 3: file ends inside the packet (truncated capture)", pcap[:rec3+7]},
-		{"pcap record longer than the packet", "packet 3: corrupt record: capture length exceeds original packet length: 80 > 70", corrupt},
+		{"pcap record length lying", "packet 4: corrupt record: capture length exceeds snap length: 593356771 > 65535", corrupt},
 		{"pcapng cut inside packet 2", "packet 2: ", ng[:len(ng)-len(ng)/3]},
 		{"pcap header only half there", "pcap header", pcap[:12]},
 		{"not a capture", "not a pcap or pcapng file", []byte("hello, world\n")},
