@@ -34,7 +34,14 @@ The stack is written from the wire inwards, layers joined by "/", each "name" or
   mtukit calc --stack vxlan --packet 1500
   mtukit calc --list`,
 			Args: cobra.NoArgs,
-			RunE: func(cmd *cobra.Command, _ []string) error { return runCalc(env, o) },
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				// advise takes an MTU of 0 as its default (1500): an
+				// explicit 0 is a mistake, not a request for the default
+				if cmd.Flags().Changed("mtu") && o.mtu <= 0 {
+					return usagef("--mtu: link MTU %d outside 68..65535", o.mtu)
+				}
+				return runCalc(env, o)
+			},
 		}
 		f := c.Flags()
 		f.StringVarP(&o.stack, "stack", "s", "", "encapsulation stack, wire inwards (empty: a plain link)")
