@@ -3,7 +3,6 @@ package capture
 import (
 	"bufio"
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -84,7 +83,7 @@ func clampReadErr(n int, err error) error {
 // and passed through. pcap records are read by the analyzer's reader, with
 // its bounds (a record over 64 MiB is refused, never allocated); pcapng by
 // pcapgo, which keeps the interface, section and packet options the writer
-// copies, behind ngGuard, which holds it to the analyzer's bounds on
+// copies, behind NgBound, which holds it to the analyzer's bounds on
 // blocks and interfaces.
 func Clamp(r io.Reader, w io.Writer, c *mss.Clamper) (*ClampReport, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
@@ -217,7 +216,7 @@ func clampPcap(r io.Reader, w io.Writer, c *mss.Clamper, rep *ClampReport) error
 
 // clampPcapng rewrites a pcapng stream read by pcapgo.
 func clampPcapng(r io.Reader, w io.Writer, c *mss.Clamper, rep *ClampReport) error {
-	nr, err := pcapgo.NewNgReader(&ngGuard{r: r}, pcapgo.NgReaderOptions{})
+	nr, err := pcapgo.NewNgReader(NewNgBound(r, 0), pcapgo.NgReaderOptions{})
 	if err != nil {
 		return inputErrorf("pcapng section header: %s", lowerFirst(err.Error()))
 	}
@@ -276,91 +275,4 @@ func clampPcapng(r io.Reader, w io.Writer, c *mss.Clamper, rep *ClampReport) err
 		}
 	}
 	return nw.Flush()
-}
-
-// ngGuard passes a pcapng stream through to pcapgo and follows its block
-// structure as the bytes go by, to hold pcapgo to the analyzer's bounds
-// (ngReader's, the same constants): a block over maxRecord bytes, which
-// pcapgo would read whole into memory, and an interface description past
-// maxInterfaces in a section, which pcapgo would keep, stop the stream with
-// the error the analyzer gives. Before, the interface bomb of
-// TestNgInterfaceBomb, uncompressed (100 MB), took clamp to 4.68 GB and
-// 226 s; a block claiming 600 MiB was read whole.
-type ngGuard struct {
-	r   io.Reader
-	err error // the bound broken, given at the next read
-
-	hdr  [12]byte // a block's type, length and (section header) byte order
-	hn   int      // bytes of hdr read
-	rest int64    // bytes of the current block after its header
-	off  int64    // stream offset of the next byte
-
-	big                      bool
-	blocks, sections, ifaces int64
-}
-
-func (g *ngGuard) Read(p []byte) (int, error) {
-	if g.err != nil {
-		return 0, g.err
-	}
-	n, err := g.r.Read(p)
-	for i := 0; i < n; {
-		if g.rest > 0 {
-			k := int(min(g.rest, int64(n-i)))
-			g.rest -= int64(k)
-			i += k
-			continue
-		}
-		k := copy(g.hdr[g.hn:], p[i:n])
-		g.hn += k
-		i += k
-		if g.hn < len(g.hdr) {
-			break
-		}
-		start := g.off + int64(i) - int64(len(g.hdr)) // where the block starts
-		g.hn = 0
-		if berr := g.block(start); berr != nil {
-			// what came before the block is pcapgo's; the error next
-			g.err = berr
-			ok := int(max(0, start-g.off))
-			g.off += int64(ok)
-			return ok, nil
-		}
-	}
-	g.off += int64(n)
-	return n, err
-}
-
-// block checks the header of a block that starts at byte off.
-func (g *ngGuard) block(off int64) error {
-	u32 := binary.LittleEndian.Uint32
-	if g.big {
-		u32 = binary.BigEndian.Uint32
-	}
-	typ := u32(g.hdr[0:4])
-	if typ == ngSHB {
-		switch {
-		case binary.BigEndian.Uint32(g.hdr[8:12]) == ngByteOrder:
-			g.big, u32 = true, binary.BigEndian.Uint32
-		case binary.LittleEndian.Uint32(g.hdr[8:12]) == ngByteOrder:
-			g.big, u32 = false, binary.LittleEndian.Uint32
-		}
-		g.sections++
-		g.ifaces = 0
-	}
-	g.blocks++
-	blen := int64(u32(g.hdr[4:8]))
-	switch {
-	case blen < 12:
-		return fmt.Errorf("pcapng block %d at byte %d: block length %d shorter than a block (12)", g.blocks, off, blen)
-	case blen > maxRecord:
-		return fmt.Errorf("pcapng block %d at byte %d: block length %d over the %d accepted", g.blocks, off, blen, maxRecord)
-	case typ == ngIDB && g.ifaces >= maxInterfaces:
-		return fmt.Errorf("pcapng block %d at byte %d: interface description %d of section %d, over the %d interfaces accepted in a section",
-			g.blocks, off, g.ifaces+1, g.sections, maxInterfaces)
-	case typ == ngIDB:
-		g.ifaces++
-	}
-	g.rest = blen - 12
-	return nil
 }

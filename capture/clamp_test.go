@@ -136,7 +136,7 @@ func TestClampNgBounds(t *testing.T) {
 	})
 }
 
-// FuzzNgGuard: ngGuard only ever cuts the stream short, at a block start,
+// FuzzNgGuard: NgBound only ever cuts the stream short, at a block start,
 // with an error, whatever the bytes and however the reads fall. Seeds: a
 // real pcapng, the same with an oversized block length, a byte-swapped
 // section, and a section of two interfaces.
@@ -151,7 +151,7 @@ func FuzzNgGuard(f *testing.F) {
 	w.shb(binary.BigEndian).idb(layers.LinkTypeEthernet, 0).idb(layers.LinkTypeRaw, 0)
 	f.Add(w.buf.Bytes(), uint8(3))
 	f.Fuzz(func(t *testing.T, b []byte, step uint8) {
-		g := &ngGuard{r: &chunkReader{b: b, n: int(step)%64 + 1}}
+		g := NewNgBound(&chunkReader{b: b, n: int(step)%64 + 1}, int(step)%4)
 		got, err := io.ReadAll(g)
 		if !bytes.HasPrefix(b, got) {
 			t.Fatalf("guard changed the bytes")
@@ -161,6 +161,9 @@ func FuzzNgGuard(f *testing.F) {
 		}
 		if err != nil && len(got) == len(b) && g.hn == 0 {
 			t.Fatalf("error %v with every byte passed", err)
+		}
+		if (err != nil) != (g.Err() != nil) {
+			t.Fatalf("read error %v, Err %v", err, g.Err())
 		}
 	})
 }
