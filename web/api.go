@@ -488,21 +488,26 @@ func (u *unpacked) Read(b []byte) (int, error) {
 
 // unpack peels the gzip layers off an upload, each bounded by MaxUnpacked,
 // so that the analyzer (which would peel them without a bound) gets the
-// capture itself.
-func (s *Server) unpack(ctx context.Context, body []byte, over *bool) (io.Reader, *encap.ParamError) {
-	var r io.Reader = bytes.NewReader(body)
+// capture itself; a pcapng capture goes through capture.NgBound with
+// MaxInterfaces (ng, else nil).
+func (s *Server) unpack(ctx context.Context, body []byte, over *bool) (r io.Reader, ng *capture.NgBound, pe *encap.ParamError) {
+	r = bytes.NewReader(body)
 	for layer := 0; ; layer++ {
 		br := bufio.NewReader(r)
-		head, _ := br.Peek(2)
-		if !bytes.Equal(head, []byte{0x1f, 0x8b}) {
-			return br, nil
+		head, _ := br.Peek(4)
+		if bytes.Equal(head, []byte{0x0a, 0x0d, 0x0d, 0x0a}) {
+			ng = capture.NewNgBound(br, s.cfg.MaxInterfaces)
+			return ng, ng, nil
+		}
+		if !bytes.HasPrefix(head, []byte{0x1f, 0x8b}) {
+			return br, nil, nil
 		}
 		if layer == maxGzipLayers {
-			return nil, perr("file", "gzip inside gzip more than %d deep", maxGzipLayers)
+			return nil, nil, perr("file", "gzip inside gzip more than %d deep", maxGzipLayers)
 		}
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, perr("file", "gzip: %v", err)
+			return nil, nil, perr("file", "gzip: %v", err)
 		}
 		r = &unpacked{r: zr, ctx: ctx, max: s.cfg.MaxUnpacked, over: over}
 	}
@@ -543,7 +548,7 @@ func (s *Server) analyze(w http.ResponseWriter, r *http.Request) (*capture.Repor
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.HeavyTimeout)
 	defer cancel()
 	over := false
-	in, pe := s.unpack(ctx, body, &over)
+	in, ng, pe := s.unpack(ctx, body, &over)
 	if pe != nil {
 		return nil, pe, http.StatusBadRequest
 	}
@@ -553,6 +558,8 @@ func (s *Server) analyze(w http.ResponseWriter, r *http.Request) (*capture.Repor
 		return nil, perr("", "analyze took longer than the server's %v limit: upload a smaller capture (or use mtukit analyze)", s.cfg.HeavyTimeout), http.StatusServiceUnavailable
 	case over:
 		return nil, perr("file", "%s: decompresses to more than the %s the server reads (serve --max-unpacked; or use mtukit analyze)", name, humanBytes(s.cfg.MaxUnpacked)), http.StatusRequestEntityTooLarge
+	case ng != nil && ng.Err() != nil:
+		return nil, perr("file", "%s: %v (serve --max-interfaces; or use mtukit analyze)", name, ng.Err()), http.StatusRequestEntityTooLarge
 	case errors.Is(err, capture.ErrTooManyPackets):
 		return nil, perr("file", "%s: more than the %d packets the server analyzes (serve --max-packets; or use mtukit analyze)", name, s.cfg.MaxPackets), http.StatusRequestEntityTooLarge
 	case rep == nil || (rep.Packets == 0 && err != nil):

@@ -17,6 +17,29 @@ import (
 	"github.com/mtukit/mtukit/web"
 )
 
+// ngBomb is a pcapng of a section header and n interface description
+// blocks (20 bytes each, Ethernet, no options).
+func ngBomb(n int) []byte {
+	le := binary.LittleEndian
+	b := make([]byte, 28, 28+20*n)
+	le.PutUint32(b[0:], 0x0a0d0d0a)
+	le.PutUint32(b[4:], 28)
+	le.PutUint32(b[8:], 0x1a2b3c4d)
+	le.PutUint16(b[12:], 1)
+	le.PutUint64(b[16:], ^uint64(0))
+	le.PutUint32(b[24:], 28)
+	idb := make([]byte, 20)
+	le.PutUint32(idb[0:], 1)
+	le.PutUint32(idb[4:], 20)
+	le.PutUint16(idb[8:], 1)
+	le.PutUint32(idb[12:], 65535)
+	le.PutUint32(idb[16:], 20)
+	for range n {
+		b = append(b, idb...)
+	}
+	return b
+}
+
 // tinyPcap is a classic pcap of n empty Ethernet records (16 bytes each):
 // the most packets per byte a capture can hold, and very compressible.
 func tinyPcap(n int) []byte {
@@ -51,9 +74,11 @@ func post(t *testing.T, h http.Handler, target string, body []byte) *httptest.Re
 	return do(t, h, httptest.NewRequest("POST", target, bytes.NewReader(body)))
 }
 
-// TestUploadWorkBounds: issue 14 items 2 and 3. The upload limit bounds
+// TestUploadWorkBounds: issue 14 items 1-3. The upload limit bounds
 // the bytes sent; the server also bounds what decompression may produce,
-// the packets analyzed and the flows kept (a request's max-flows), and says
+// the packets analyzed, the pcapng interfaces declared (1024, tighter than
+// the analyzer's 65535: the interface bomb costs next to nothing) and the
+// flows kept (a request's max-flows), and says
 // which bound and which serve flag in the error. Before, max-flows=100000000
 // was taken (770 MB), and a gzip'd capture decompressed without a bound.
 func TestUploadWorkBounds(t *testing.T) {
@@ -74,6 +99,8 @@ func TestUploadWorkBounds(t *testing.T) {
 		{"decompresses past the bound", "/api/v1/analyze?name=b.pcap.gz", gz(t, tinyPcap(70000), gzip.BestCompression), 413, "file", "b.pcap.gz: decompresses to more than the 1 MiB the server reads (serve --max-unpacked"},
 		{"gzip in gzip past the bound", "/api/v1/analyze", gz(t, gz(t, tinyPcap(70000), 9), 9), 413, "file", "decompresses to more than the 1 MiB"},
 		{"gzip four deep", "/api/v1/analyze", gz(t, gz(t, gz(t, gz(t, small, 9), 9), 9), 9), 400, "file", "gzip inside gzip more than 3 deep"},
+		{"interface bomb", "/api/v1/analyze?name=bomb.pcapng.gz", gz(t, ngBomb(100_000), 9), 413, "file", "bomb.pcapng.gz: pcapng block 1026 at byte 20508: interface description 1025 of section 1, over the 1024 interfaces accepted in a section (serve --max-interfaces"},
+		{"interface bomb, plain", "/api/v1/analyze", ngBomb(2000), 413, "file", "over the 1024 interfaces"},
 		{"too many packets", "/api/v1/analyze?name=p.pcap", tinyPcap(150_000), 413, "file", "p.pcap: more than the 100000 packets the server analyzes (serve --max-packets"},
 		{"sim trials over the server's", "/api/v1/sim?trials=20001", nil, 400, "trials", "at most 20000 per row (serve --max-trials"},
 	} {
@@ -92,8 +119,9 @@ func TestUploadWorkBounds(t *testing.T) {
 			}
 		})
 	}
-	// within the bounds: the packets allowed, gzip'd to 1 MiB, three layers
-	for _, body := range [][]byte{tinyPcap(100_000), gz(t, tinyPcap((1<<20-24)/16), 9), gz(t, gz(t, gz(t, small, 9), 9), 9)} {
+	// within the bounds: the packets allowed, gzip'd to 1 MiB, three layers,
+	// the interfaces allowed
+	for _, body := range [][]byte{ngBomb(1024), tinyPcap(100_000), gz(t, tinyPcap((1<<20-24)/16), 9), gz(t, gz(t, gz(t, small, 9), 9), 9)} {
 		if w := post(t, h, "/api/v1/analyze?max-flows=1000", body); w.Code != 200 {
 			t.Errorf("within the bounds: %d %s", w.Code, w.Body)
 		}

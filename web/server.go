@@ -30,12 +30,15 @@ type Config struct {
 	MinUploadRate float64
 	UploadGrace   time.Duration
 	// The work an upload may cause: MaxUnpacked bytes out of each gzip
-	// layer, MaxPackets packets, MaxFlows flows (the largest max-flows a
-	// request may ask for). MaxTrials bounds sim's trials per row.
-	MaxUnpacked int64
-	MaxPackets  int64
-	MaxFlows    int
-	MaxTrials   int
+	// layer, MaxPackets packets, MaxInterfaces pcapng interfaces per
+	// section (the analyzer's own bound is 65535), MaxFlows flows (the
+	// largest max-flows a request may ask for). MaxTrials bounds sim's
+	// trials per row.
+	MaxUnpacked   int64
+	MaxPackets    int64
+	MaxInterfaces int
+	MaxFlows      int
+	MaxTrials     int
 	// MaxHeavy bounds the tput, sim and analyze jobs running at once;
 	// HeavyWait is how long a request waits for a slot before a 503, and
 	// HeavyTimeout bounds one job.
@@ -64,6 +67,7 @@ func DefaultConfig() Config {
 		UploadGrace:       2 * time.Second,
 		MaxUnpacked:       512 << 20,
 		MaxPackets:        20_000_000,
+		MaxInterfaces:     1024,
 		MaxFlows:          50000,
 		MaxTrials:         20000,
 		MaxHeavy:          max(runtime.GOMAXPROCS(0), 1),

@@ -55,6 +55,7 @@ var outOfRange = []struct {
 	{"serve --heavy-rate-limit", []string{"serve", "--listen", "127.0.0.1:0", "--heavy-rate-limit", "-1"}},
 	{"serve --max-conns-per-client", []string{"serve", "--listen", "127.0.0.1:0", "--max-conns-per-client", "0"}},
 	{"serve --max-flows", []string{"serve", "--listen", "127.0.0.1:0", "--max-flows", "0"}},
+	{"serve --max-interfaces", []string{"serve", "--listen", "127.0.0.1:0", "--max-interfaces", "65536"}},
 	{"serve --max-jobs", []string{"serve", "--listen", "127.0.0.1:0", "--max-jobs", "0"}},
 	{"serve --max-packets", []string{"serve", "--listen", "127.0.0.1:0", "--max-packets", "0"}},
 	{"serve --max-trials", []string{"serve", "--listen", "127.0.0.1:0", "--max-trials", "0"}},
