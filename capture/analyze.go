@@ -1,7 +1,9 @@
 package capture
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 
@@ -26,7 +28,16 @@ type Options struct {
 	// Progress, when set, is called about every 64k packets with the bytes
 	// read so far.
 	Progress func(bytesRead int64)
+	// Context, when set, ends ReadAll with its error (wrapped) once it is
+	// done; MaxPackets, when positive, ends it with ErrTooManyPackets past
+	// that many packets. Both are checked every 4096 packets, off the
+	// per-packet path (the web's deadline and bound on an upload's work).
+	Context    context.Context
+	MaxPackets int64
 }
+
+// ErrTooManyPackets ends a ReadAll past Options.MaxPackets.
+var ErrTooManyPackets = errors.New("too many packets")
 
 func (o *Options) defaults() {
 	if o.MaxFlows <= 0 {
@@ -151,10 +162,27 @@ func (a *Analyzer) ReadAll(r io.Reader) error {
 		if rec.problem != nil {
 			a.recordProblem(p.Num, mal, rec.problem)
 		}
-		if a.opt.Progress != nil && a.packets&0xffff == 0 {
-			a.opt.Progress(src.done())
+		if a.packets&0xfff == 0 {
+			if err := a.stop(); err != nil {
+				return err
+			}
+			if a.opt.Progress != nil && a.packets&0xffff == 0 {
+				a.opt.Progress(src.done())
+			}
 		}
 	}
+}
+
+// stop is the error that ends ReadAll early: its context done, or too many
+// packets.
+func (a *Analyzer) stop() error {
+	if c := a.opt.Context; c != nil && c.Err() != nil {
+		return fmt.Errorf("stopped after %d packets: %w", a.packets, context.Cause(c))
+	}
+	if a.opt.MaxPackets > 0 && a.packets > a.opt.MaxPackets {
+		return fmt.Errorf("over the %d packets accepted: %w", a.opt.MaxPackets, ErrTooManyPackets)
+	}
+	return nil
 }
 
 // frame analyzes one frame; a.pkt's Num, Time, CapLen, WireLen and Point

@@ -83,7 +83,8 @@ func clampReadErr(n int, err error) error {
 // and passed through. pcap records are read by the analyzer's reader, with
 // its bounds (a record over 64 MiB is refused, never allocated); pcapng by
 // pcapgo, which keeps the interface, section and packet options the writer
-// copies.
+// copies, behind NgBound, which holds it to the analyzer's bounds on
+// blocks and interfaces.
 func Clamp(r io.Reader, w io.Writer, c *mss.Clamper) (*ClampReport, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	magic, err := br.Peek(4)
@@ -215,7 +216,7 @@ func clampPcap(r io.Reader, w io.Writer, c *mss.Clamper, rep *ClampReport) error
 
 // clampPcapng rewrites a pcapng stream read by pcapgo.
 func clampPcapng(r io.Reader, w io.Writer, c *mss.Clamper, rep *ClampReport) error {
-	nr, err := pcapgo.NewNgReader(r, pcapgo.NgReaderOptions{})
+	nr, err := pcapgo.NewNgReader(NewNgBound(r, 0), pcapgo.NgReaderOptions{})
 	if err != nil {
 		return inputErrorf("pcapng section header: %s", lowerFirst(err.Error()))
 	}

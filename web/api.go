@@ -1,7 +1,9 @@
 package web
 
 import (
+	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -9,9 +11,11 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
 	"path"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mtukit/mtukit/advise"
 	"github.com/mtukit/mtukit/capture"
@@ -177,16 +181,13 @@ func bindTput(b *query, r *tput.Request, tcp *mss.SegmentOptions) {
 
 // Simulations are bounded so that one answers in well under a second:
 // the API's default is simDefaultTrials Monte Carlo searches per row (the
-// CLI's is 20000), and at most simMaxTrials.
-const (
-	simDefaultTrials = 2000
-	simMaxTrials     = 20000
-)
+// CLI's is 20000), and at most Config.MaxTrials.
+const simDefaultTrials = 2000
 
 // simRequest binds /api/v1/sim's query parameters: sim's flags but --plot
 // (a file), --json (always on) and --workers (the server runs each
 // simulation on one worker; sim's numbers do not depend on the count).
-func simRequest(q url.Values) (sim.Request, *encap.ParamError) {
+func simRequest(q url.Values, maxTrials int) (sim.Request, *encap.ParamError) {
 	r := sim.DefaultRequest()
 	r.Trials, r.Workers = simDefaultTrials, 1
 	b := newQuery(q)
@@ -194,8 +195,8 @@ func simRequest(q url.Values) (sim.Request, *encap.ParamError) {
 	if pe := b.done(); pe != nil {
 		return r, pe
 	}
-	if r.Trials > simMaxTrials {
-		return r, perr("trials", "trials %d: the server runs at most %d per row (use mtukit sim for more)", r.Trials, simMaxTrials)
+	if r.Trials > maxTrials {
+		return r, perr("trials", "trials %d: the server runs at most %d per row (serve --max-trials; or use mtukit sim)", r.Trials, maxTrials)
 	}
 	return r, nil
 }
@@ -247,7 +248,7 @@ func (s *Server) runTput(q url.Values) (*tput.Report, *encap.ParamError, error) 
 
 // runSim is sim.Compare for the query, cut off after HeavyTimeout.
 func (s *Server) runSim(ctx context.Context, q url.Values) (*sim.Report, *encap.ParamError, error) {
-	req, pe := simRequest(q)
+	req, pe := simRequest(q, s.cfg.MaxTrials)
 	if pe != nil {
 		return nil, pe, nil
 	}
@@ -305,41 +306,123 @@ func (s *Server) heavyJSON(w http.ResponseWriter, r *http.Request, cmd string, r
 	writeJSONBytes(w, b)
 }
 
+// errSlowUpload is an upload that fell behind MinUploadRate.
+var errSlowUpload = errors.New("upload too slow")
+
+// paced holds an upload to MinUploadRate: after each read the connection's
+// read deadline moves to when the bytes so far would be due at that rate
+// (plus UploadGrace), so a sender that falls behind, or stops, is cut off
+// then; never past ReadTimeout from the start.
+type paced struct {
+	r          io.Reader
+	rc         *http.ResponseController
+	start, end time.Time
+	grace      time.Duration
+	rate       float64
+	n          int64
+}
+
+func (p *paced) due() time.Time {
+	d := p.start.Add(p.grace + time.Duration(float64(p.n)/p.rate*float64(time.Second)))
+	if !p.end.IsZero() && d.After(p.end) {
+		return p.end
+	}
+	return d
+}
+
+func (p *paced) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.n += int64(n)
+	if n > 0 {
+		p.rc.SetReadDeadline(p.due())
+	}
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		err = errSlowUpload
+	}
+	return n, err
+}
+
 // upload reads a capture from a multipart form (field "file", or the first
-// file) or from the raw body, within MaxUpload. It returns the file name
-// the report shows.
-func (s *Server) upload(w http.ResponseWriter, r *http.Request) ([]byte, string, *encap.ParamError, int) {
+// file) or from the raw body, within MaxUpload, at MinUploadRate or faster,
+// taking upload memory as the bytes arrive. It returns the file name the
+// report shows and the func that gives the memory back.
+func (s *Server) upload(w http.ResponseWriter, r *http.Request) ([]byte, string, func(), *encap.ParamError, int) {
+	held := int64(0)
+	free := func() { s.upFree.Add(held); held = 0 }
+	if s.cfg.MinUploadRate > 0 {
+		p := &paced{r: r.Body, rc: http.NewResponseController(w), start: time.Now(), grace: s.cfg.UploadGrace, rate: s.cfg.MinUploadRate}
+		if s.cfg.ReadTimeout > 0 {
+			p.end = p.start.Add(s.cfg.ReadTimeout)
+		}
+		p.rc.SetReadDeadline(p.due())
+		r.Body = struct {
+			io.Reader
+			io.Closer
+		}{p, r.Body}
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload+64<<10)
-	tooBig := func() ([]byte, string, *encap.ParamError, int) {
-		return nil, "", perr("file", "capture larger than the %s limit", humanBytes(s.cfg.MaxUpload)), http.StatusRequestEntityTooLarge
+	fail := func(pe *encap.ParamError, code int) ([]byte, string, func(), *encap.ParamError, int) {
+		free()
+		return nil, "", nil, pe, code
+	}
+	tooBig := func() ([]byte, string, func(), *encap.ParamError, int) {
+		return fail(perr("file", "capture larger than the %s limit", humanBytes(s.cfg.MaxUpload)), http.StatusRequestEntityTooLarge)
 	}
 	if r.ContentLength > s.cfg.MaxUpload+64<<10 {
 		return tooBig()
 	}
+	// read takes memory in steps as the body grows: a slow sender holds
+	// one step
 	read := func(rd io.Reader) ([]byte, error) {
-		b, err := io.ReadAll(io.LimitReader(rd, s.cfg.MaxUpload+1))
-		if err == nil && int64(len(b)) > s.cfg.MaxUpload {
-			err = errTooLarge
+		var b []byte
+		for {
+			if len(b) == cap(b) {
+				grow := int64(max(64<<10, cap(b)))
+				grow = min(grow, s.cfg.MaxUpload+1-int64(cap(b)))
+				if grow <= 0 {
+					return nil, errTooLarge
+				}
+				if !s.takeMemory(grow) {
+					return nil, errBusy
+				}
+				held += grow
+				b = append(b[:cap(b)], make([]byte, grow)...)[:len(b)]
+			}
+			k, err := rd.Read(b[len(b):cap(b)])
+			b = b[:len(b)+k]
+			if int64(len(b)) > s.cfg.MaxUpload {
+				return nil, errTooLarge
+			}
+			if err == io.EOF {
+				return b, nil
+			}
+			if err != nil {
+				return nil, err
+			}
 		}
-		return b, err
 	}
-	bad := func(err error) ([]byte, string, *encap.ParamError, int) {
+	bad := func(err error) ([]byte, string, func(), *encap.ParamError, int) {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) || errors.Is(err, errTooLarge) {
+		switch {
+		case errors.As(err, &mbe) || errors.Is(err, errTooLarge):
 			return tooBig()
+		case errors.Is(err, errBusy):
+			return fail(nil, http.StatusServiceUnavailable)
+		case errors.Is(err, errSlowUpload):
+			return fail(perr("file", "upload slower than %s/s after %v, the least the server accepts: send it faster", humanBytes(int64(s.cfg.MinUploadRate)), s.cfg.UploadGrace), http.StatusRequestTimeout)
 		}
-		return nil, "", perr("file", "reading the upload: %v", err), http.StatusBadRequest
+		return fail(perr("file", "reading the upload: %v", err), http.StatusBadRequest)
 	}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct == "multipart/form-data" {
 		mr, err := r.MultipartReader()
 		if err != nil {
-			return nil, "", perr("file", "multipart body: %v", err), http.StatusBadRequest
+			return fail(perr("file", "multipart body: %v", err), http.StatusBadRequest)
 		}
 		for {
 			p, err := mr.NextPart()
 			if err == io.EOF {
-				return nil, "", perr("file", "no file in the form: send the capture in a field named \"file\""), http.StatusBadRequest
+				return fail(perr("file", "no file in the form: send the capture in a field named \"file\""), http.StatusBadRequest)
 			}
 			if err != nil {
 				return bad(err)
@@ -355,7 +438,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) ([]byte, string,
 			if name == "." || name == "/" {
 				name = "upload"
 			}
-			return b, name, nil, 0
+			return b, name, free, nil, 0
 		}
 	}
 	b, err := read(r.Body)
@@ -366,7 +449,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) ([]byte, string,
 	if name == "" {
 		name = "upload"
 	}
-	return b, path.Base(name), nil, 0
+	return b, path.Base(name), free, nil, 0
 }
 
 func bindAnalyze(b *query, flows *bool, maxFlows *int, name *string) {
@@ -375,9 +458,67 @@ func bindAnalyze(b *query, flows *bool, maxFlows *int, name *string) {
 	b.str("name", name)
 }
 
-// analyze runs capture.Analyze as `mtukit analyze --json` does.
+// errBusy is an upload refused for want of upload memory.
+var errBusy = errors.New("busy")
+
+// maxGzipLayers bounds the gzip layers of an upload peeled by unpack.
+const maxGzipLayers = 3
+
+// unpacked bounds what one gzip layer may produce, and stops with the
+// job's context: decompression is work the packet loop does not see (a
+// file of skipped blocks has no packets).
+type unpacked struct {
+	r    io.Reader
+	ctx  context.Context
+	n    int64
+	max  int64
+	over *bool
+}
+
+func (u *unpacked) Read(b []byte) (int, error) {
+	if err := u.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if u.n > u.max {
+		*u.over = true
+		return 0, errTooLarge
+	}
+	k, err := u.r.Read(b[:min(int64(len(b)), u.max+1-u.n)])
+	u.n += int64(k)
+	return k, err
+}
+
+// unpack peels the gzip layers off an upload, each bounded by MaxUnpacked,
+// so that the analyzer (which would peel them without a bound) gets the
+// capture itself; a pcapng capture goes through capture.NgBound with
+// MaxInterfaces (ng, else nil).
+func (s *Server) unpack(ctx context.Context, body []byte, over *bool) (r io.Reader, ng *capture.NgBound, pe *encap.ParamError) {
+	r = bytes.NewReader(body)
+	for layer := 0; ; layer++ {
+		br := bufio.NewReader(r)
+		head, _ := br.Peek(4)
+		if bytes.Equal(head, []byte{0x0a, 0x0d, 0x0d, 0x0a}) {
+			ng = capture.NewNgBound(br, s.cfg.MaxInterfaces)
+			return ng, ng, nil
+		}
+		if !bytes.HasPrefix(head, []byte{0x1f, 0x8b}) {
+			return br, nil, nil
+		}
+		if layer == maxGzipLayers {
+			return nil, nil, perr("file", "gzip inside gzip more than %d deep", maxGzipLayers)
+		}
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, nil, perr("file", "gzip: %v", err)
+		}
+		r = &unpacked{r: zr, ctx: ctx, max: s.cfg.MaxUnpacked, over: over}
+	}
+}
+
+// analyze runs capture.Analyze as `mtukit analyze --json` does, within the
+// server's bounds. A 503 without a ParamError is a busy server.
 func (s *Server) analyze(w http.ResponseWriter, r *http.Request) (*capture.Report, *encap.ParamError, int) {
-	flows, maxFlows, name := false, 50000, ""
+	flows, maxFlows, name := false, min(50000, s.cfg.MaxFlows), ""
 	b := newQuery(r.URL.Query())
 	bindAnalyze(b, &flows, &maxFlows, &name)
 	if pe := b.done(); pe != nil {
@@ -386,21 +527,44 @@ func (s *Server) analyze(w http.ResponseWriter, r *http.Request) (*capture.Repor
 	if maxFlows < 1 {
 		return nil, perr("max-flows", "max-flows %d: want at least 1", maxFlows), http.StatusBadRequest
 	}
+	if maxFlows > s.cfg.MaxFlows {
+		return nil, perr("max-flows", "max-flows %d: the server keeps at most %d flows (serve --max-flows)", maxFlows, s.cfg.MaxFlows), http.StatusBadRequest
+	}
 	release, ok := s.uploadSlot(clientKey(r.RemoteAddr))
 	if !ok {
 		return nil, nil, http.StatusServiceUnavailable
 	}
 	defer release()
-	body, name, pe, code := s.upload(w, r)
-	if pe != nil {
+	body, name, free, pe, code := s.upload(w, r)
+	if code != 0 {
 		return nil, pe, code
 	}
+	defer free()
 	if !s.acquire(r.Context()) {
 		return nil, nil, http.StatusServiceUnavailable
 	}
 	defer s.release()
-	rep, err := capture.Analyze(bytes.NewReader(body), capture.Options{Name: name, MaxFlows: maxFlows})
-	if rep == nil || (rep.Packets == 0 && err != nil) {
+	if s.heavyHook != nil {
+		s.heavyHook()
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.HeavyTimeout)
+	defer cancel()
+	over := false
+	in, ng, pe := s.unpack(ctx, body, &over)
+	if pe != nil {
+		return nil, pe, http.StatusBadRequest
+	}
+	rep, err := capture.Analyze(in, capture.Options{Name: name, MaxFlows: maxFlows, Context: ctx, MaxPackets: s.cfg.MaxPackets})
+	switch {
+	case ctx.Err() != nil:
+		return nil, perr("", "analyze took longer than the server's %v limit: upload a smaller capture (or use mtukit analyze)", s.cfg.HeavyTimeout), http.StatusServiceUnavailable
+	case over:
+		return nil, perr("file", "%s: decompresses to more than the %s the server reads (serve --max-unpacked; or use mtukit analyze)", name, humanBytes(s.cfg.MaxUnpacked)), http.StatusRequestEntityTooLarge
+	case ng != nil && ng.Err() != nil:
+		return nil, perr("file", "%s: %v (serve --max-interfaces; or use mtukit analyze)", name, ng.Err()), http.StatusRequestEntityTooLarge
+	case errors.Is(err, capture.ErrTooManyPackets):
+		return nil, perr("file", "%s: more than the %d packets the server analyzes (serve --max-packets; or use mtukit analyze)", name, s.cfg.MaxPackets), http.StatusRequestEntityTooLarge
+	case rep == nil || (rep.Packets == 0 && err != nil):
 		if err == nil {
 			err = errors.New("no report")
 		}
@@ -415,7 +579,7 @@ func (s *Server) analyze(w http.ResponseWriter, r *http.Request) (*capture.Repor
 
 func (s *Server) handleAnalyze(w http.ResponseWriter, r *http.Request) {
 	rep, pe, code := s.analyze(w, r)
-	if code == http.StatusServiceUnavailable {
+	if code == http.StatusServiceUnavailable && pe == nil {
 		busy(w)
 		return
 	}

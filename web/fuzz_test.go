@@ -3,6 +3,8 @@ package web_test
 import (
 	"encoding/json"
 	"net/http/httptest"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -10,8 +12,9 @@ import (
 )
 
 // FuzzCalcQuery feeds arbitrary query strings to the calc API and to the
-// page's fragment: the API answers 200 with a report or 400 with a one-line
-// JSON error, the fragment always renders, and nothing panics.
+// page's fragment: the API answers 200 with a report (only to a query that
+// parses cleanly, without empty values) or 400 with a one-line JSON error,
+// the fragment always renders, and nothing panics.
 func FuzzCalcQuery(f *testing.F) {
 	for _, seed := range []string{
 		"", // plain link
@@ -24,6 +27,8 @@ func FuzzCalcQuery(f *testing.F) {
 		"%zz=1",                          // bad escape
 		"stack=mpls(labels=99999999999)", // huge argument
 		"tcp-options=ao=37",              // option that does not fit
+		"stack=gre;mtu=1400",             // ';' is no separator (issue 14 item 11)
+		"stack=gre&mtu=",                 // empty value
 		"interface=%00%FF&physical=" + strings.Repeat("x", 300),
 	} {
 		f.Add(seed)
@@ -39,6 +44,16 @@ func FuzzCalcQuery(f *testing.F) {
 		h.ServeHTTP(w, r)
 		switch w.Code {
 		case 200:
+			// a query answered must parse cleanly, without empty values
+			vals, err := url.ParseQuery(q)
+			if err != nil {
+				t.Fatalf("200 for a malformed query %q: %v", q, err)
+			}
+			for k, v := range vals {
+				if slices.Contains(v, "") {
+					t.Fatalf("200 for %q with %s empty", q, k)
+				}
+			}
 			var rep struct {
 				TunnelMTU int `json:"tunnel_mtu"`
 			}

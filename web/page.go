@@ -338,7 +338,7 @@ func (s *Server) handleAnalyzeFragment(w http.ResponseWriter, r *http.Request) {
 	rep, pe, code := s.analyze(w, r)
 	v := analyzeView{R: rep}
 	switch {
-	case code == http.StatusServiceUnavailable:
+	case code == http.StatusServiceUnavailable && pe == nil:
 		v.Err = "server busy: too many analyses running, retry shortly"
 	case pe != nil:
 		v.Err = pe.Msg

@@ -144,3 +144,30 @@ func paramError(err error) (*encap.ParamError, bool) {
 	ok := errors.As(err, &pe)
 	return pe, ok
 }
+
+// checkQuery is the first fault of a raw query string: a ";" (not a
+// separator since Go 1.17, so "stack=gre;mtu=1400" was one stack), an escape
+// that does not decode, or a parameter without a value.
+func checkQuery(raw string) *encap.ParamError {
+	for _, kv := range strings.Split(raw, "&") {
+		if kv == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		key, err := url.QueryUnescape(k)
+		if err != nil {
+			return encap.Paramf(k, "parameter %q: bad %%-escape in the query string", k)
+		}
+		if strings.Contains(kv, ";") {
+			return encap.Paramf(key, "%s: %q in the query string: separate parameters with &", key, ";")
+		}
+		val, err := url.QueryUnescape(v)
+		if err != nil {
+			return encap.Paramf(key, "%s %q: bad %%-escape in the query string", key, v)
+		}
+		if val == "" {
+			return encap.Paramf(key, "%s: empty value: give one, or leave the parameter out for its default", key)
+		}
+	}
+	return nil
+}

@@ -7,17 +7,38 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"path"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // Config tunes the handler and the server. Start from DefaultConfig.
 type Config struct {
-	// MaxUpload bounds a capture upload in bytes.
-	MaxUpload int64
+	// MaxUpload bounds a capture upload in bytes (as sent: compressed or
+	// not); UploadMemory bounds the bytes of all uploads held at once
+	// (0: 2*MaxHeavy+2 uploads of MaxUpload). An upload takes memory as its
+	// bytes arrive, so a slow sender holds next to none.
+	MaxUpload    int64
+	UploadMemory int64
+	// An upload must arrive at MinUploadRate bytes per second on average,
+	// counted after UploadGrace: the connection's read deadline follows it,
+	// so a sender that falls behind is cut off (408).
+	MinUploadRate float64
+	UploadGrace   time.Duration
+	// The work an upload may cause: MaxUnpacked bytes out of each gzip
+	// layer, MaxPackets packets, MaxInterfaces pcapng interfaces per
+	// section (the analyzer's own bound is 65535), MaxFlows flows (the
+	// largest max-flows a request may ask for). MaxTrials bounds sim's
+	// trials per row.
+	MaxUnpacked   int64
+	MaxPackets    int64
+	MaxInterfaces int
+	MaxFlows      int
+	MaxTrials     int
 	// MaxHeavy bounds the tput, sim and analyze jobs running at once;
 	// HeavyWait is how long a request waits for a slot before a 503, and
 	// HeavyTimeout bounds one job.
@@ -42,6 +63,13 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		MaxUpload:         32 << 20,
+		MinUploadRate:     16 << 10,
+		UploadGrace:       2 * time.Second,
+		MaxUnpacked:       512 << 20,
+		MaxPackets:        20_000_000,
+		MaxInterfaces:     1024,
+		MaxFlows:          50000,
+		MaxTrials:         20000,
 		MaxHeavy:          max(runtime.GOMAXPROCS(0), 1),
 		HeavyWait:         2 * time.Second,
 		HeavyTimeout:      10 * time.Second,
@@ -72,10 +100,10 @@ type Server struct {
 	// heavyHook, when set (by tests), runs in each heavy API job's slot.
 	heavyHook func()
 
-	// uploads bounds the capture uploads held in memory at once, in all
-	// and per client (one each), so slow uploaders cannot pin memory or
-	// take every slot.
-	uploads   chan struct{}
+	// upFree is the upload memory left (bytes, UploadMemory in all): an
+	// upload takes it as its bytes arrive. upClients holds the clients
+	// with an upload under way: one each.
+	upFree    atomic.Int64
 	upMu      sync.Mutex
 	upClients map[string]bool
 }
@@ -83,7 +111,12 @@ type Server struct {
 // New returns the handler for cfg.
 func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), heavy: make(chan struct{}, max(cfg.MaxHeavy, 1)), log: cfg.Log,
-		uploads: make(chan struct{}, 2*max(cfg.MaxHeavy, 1)+2), upClients: map[string]bool{}}
+		upClients: map[string]bool{}}
+	if cfg.UploadMemory <= 0 {
+		cfg.UploadMemory = int64(2*max(cfg.MaxHeavy, 1)+2) * cfg.MaxUpload
+		s.cfg.UploadMemory = cfg.UploadMemory
+	}
+	s.upFree.Store(cfg.UploadMemory)
 	if s.log == nil {
 		s.log = log.Default()
 	}
@@ -114,10 +147,14 @@ func NewServer(addr string, cfg Config) *http.Server {
 func (s *Server) routes() {
 	for _, rt := range routes {
 		h := rt.Handle
-		s.mux.HandleFunc(rt.Pattern, s.only(rt.Method, func(w http.ResponseWriter, r *http.Request) { h(s, w, r) }))
+		hf := func(w http.ResponseWriter, r *http.Request) { h(s, w, r) }
+		if isAPI(rt.Pattern) {
+			hf = strict(hf)
+		}
+		s.mux.HandleFunc(rt.Pattern, s.only(rt.Method, hf))
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/api/") {
+		if isAPI(r.URL.Path) {
 			writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path, "")
 			return
 		}
@@ -158,7 +195,30 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if p := r.URL.Path; isAPI(p) && path.Clean(p) != p {
+		// the mux would redirect to the clean path, in HTML; an API
+		// client gets JSON and the path it meant
+		writeError(w, http.StatusNotFound, "no such endpoint: "+p+" (paths are not cleaned: did you mean "+path.Clean(p)+"?)", "")
+		return
+	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// isAPI reports whether path is under /api: every answer there is JSON.
+func isAPI(path string) bool { return path == "/api" || strings.HasPrefix(path, "/api/") }
+
+// strict answers 400 to a query string that does not parse cleanly or
+// gives a parameter an empty value, naming the parameter; net/url would
+// drop the bad pair (or take ";" as part of a value) and the empty value
+// would mean the default.
+func strict(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if pe := checkQuery(r.URL.RawQuery); pe != nil {
+			writeError(w, http.StatusBadRequest, pe.Msg, pe.Param)
+			return
+		}
+		h(w, r)
+	}
 }
 
 func tooMany(w http.ResponseWriter, l *limiter) {
@@ -227,28 +287,30 @@ func (s *Server) acquire(ctx context.Context) bool {
 
 func (s *Server) release() { <-s.heavy }
 
-// uploadSlot reserves room for one upload from key; the release func must
-// be called when it returns true.
+// uploadSlot marks an upload from key under way (one per client); the
+// release func must be called when it returns true. The slot holds no
+// memory: the upload takes it as its bytes arrive (takeMemory).
 func (s *Server) uploadSlot(key string) (func(), bool) {
 	s.upMu.Lock()
+	defer s.upMu.Unlock()
 	if s.upClients[key] {
-		s.upMu.Unlock()
-		return nil, false
-	}
-	select {
-	case s.uploads <- struct{}{}:
-	default:
-		s.upMu.Unlock()
 		return nil, false
 	}
 	s.upClients[key] = true
-	s.upMu.Unlock()
 	return func() {
 		s.upMu.Lock()
 		delete(s.upClients, key)
-		<-s.uploads
 		s.upMu.Unlock()
 	}, true
+}
+
+// takeMemory takes n bytes of upload memory, if that many are free.
+func (s *Server) takeMemory(n int64) bool {
+	if s.upFree.Add(-n) < 0 {
+		s.upFree.Add(n)
+		return false
+	}
+	return true
 }
 
 func busy(w http.ResponseWriter) {

@@ -39,6 +39,11 @@ The stack is written from the wire inwards, layers joined by "/", each "name" or
 			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				o.mtuSet, o.familySet = cmd.Flags().Changed("mtu"), cmd.Flags().Changed("family")
+				// advise takes an MTU of 0 as its default (1500): an
+				// explicit 0 is a mistake, not a request for the default
+				if o.mtuSet && o.mtu <= 0 {
+					return usagef("--mtu: link MTU %d outside 68..65535", o.mtu)
+				}
 				return runCalc(env, o)
 			},
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -21,6 +22,7 @@ type clampOptions struct {
 	in, out, rule, synMSS, family string
 	mssVal, mtu                   int
 	insert, json, explain         bool
+	inPlace, fifo                 bool
 }
 
 func init() {
@@ -46,6 +48,12 @@ instants) and does not copy name-resolution, statistics or secrets blocks.
 Tunnelled TCP (GRE, VXLAN...) is not entered: a router clamps the inner SYNs on the
 tunnel interface.
 
+--out is replaced only when it is a regular file (or not there yet), through a
+temporary file renamed over it when complete; a device, directory, symbolic link or
+socket is refused, and so is the input file itself unless --in-place. --out - writes
+the capture to stdout (the report then goes to stderr); --fifo writes into an existing
+named pipe. --in - reads stdin.
+
 --explain prints what the rule does to a SYN with --syn-mss N (or "none"), and why.`,
 			Example: `  mtukit clamp --in syn.pcap --out clamped.pcap --mss 1360
   mtukit clamp --in trace.pcapng --out fixed.pcapng --mtu 1400 --insert --json
@@ -57,8 +65,10 @@ tunnel interface.
 			},
 		}
 		f := c.Flags()
-		f.StringVar(&o.in, "in", "", "input capture (pcap or pcapng)")
-		f.StringVar(&o.out, "out", "", "output capture; written to a temporary file and renamed when complete")
+		f.StringVar(&o.in, "in", "", "input capture (pcap or pcapng; - reads stdin)")
+		f.StringVar(&o.out, "out", "", "output capture: a regular file, written to a temporary file and renamed when complete; - writes to stdout (the report goes to stderr)")
+		f.BoolVar(&o.inPlace, "in-place", false, "allow --out to be the input file (or omit --out): replace it when complete")
+		f.BoolVar(&o.fifo, "fifo", false, "--out is an existing named pipe: write into it as the packets come")
 		f.IntVar(&o.mssVal, "mss", 0, "clamp to this MSS (1..65535)")
 		f.IntVar(&o.mtu, "mtu", 0, "clamp to MTU-40 (IPv4) / MTU-60 (IPv6), like --clamp-mss-to-pmtu")
 		f.BoolVar(&o.insert, "insert", false, "add an MSS option to SYNs without one, as iptables TCPMSS does")
@@ -108,17 +118,27 @@ func runClamp(env *Env, o *clampOptions, mssSet, mtuSet bool) error {
 	if o.synMSS != "" || o.family != "both" {
 		return usagef("--syn-mss and --family go with --explain")
 	}
+	if o.inPlace && o.out == "" {
+		o.out = o.in
+	}
 	if o.in == "" || o.out == "" {
 		return usagef("--in and --out are required (or --explain)")
 	}
-	rep, err := clampFile(o.in, o.out, &c)
+	if o.inPlace && (o.in == "-" || o.out == "-" || o.fifo) {
+		return usagef("--in-place replaces a file: not with -, or --fifo")
+	}
+	rep, err := clampFile(env, o, &c)
 	if err != nil {
 		return err
 	}
-	if o.json {
-		return writeJSON(env.Stdout, rep)
+	w := env.Stdout
+	if o.out == "-" { // stdout has the capture
+		w = env.Stderr
 	}
-	return writeClampText(env.Stdout, rep)
+	if o.json {
+		return writeJSON(w, rep)
+	}
+	return writeClampText(w, rep)
 }
 
 func runClampExplain(env *Env, o *clampOptions, c mss.Clamper) error {
@@ -213,17 +233,129 @@ func writeClampText(w io.Writer, r *capture.ClampReport) error {
 	return nil
 }
 
-// clampFile rewrites in to out through a temporary file in out's directory,
-// renamed over out only when everything was written.
-func clampFile(in, out string, c *mss.Clamper) (*capture.ClampReport, error) {
-	src, err := os.Open(in)
-	if err != nil {
-		return nil, asUsage(fmt.Errorf("--in: %w", err))
+// clampTarget is where clamp writes, checked before anything is read:
+// stdout ("-"), a named pipe (with --fifo), or a regular file (or a name
+// not yet taken), replaced through a temporary file only when complete.
+// Anything else (a device node, a directory, a socket, a symbolic link) is
+// refused: as root, renaming over /dev/null would destroy it (issue 14
+// item 7).
+func clampTarget(o *clampOptions) (pipe bool, err error) {
+	if o.out == "-" {
+		return false, nil
 	}
-	defer src.Close()
+	fi, err := os.Lstat(o.out)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		dir := filepath.Dir(o.out)
+		if di, err := os.Stat(dir); err != nil || !di.IsDir() {
+			return false, usagef("--out %s: directory %s does not exist", o.out, dir)
+		}
+		if o.fifo {
+			return false, usagef("--out %s: --fifo writes into an existing named pipe (mkfifo it first)", o.out)
+		}
+		return false, nil
+	case err != nil:
+		return false, usagef("--out %s: %v", o.out, pathErr(err))
+	}
+	mode := fi.Mode()
+	switch {
+	case mode.Type() == fs.ModeNamedPipe && o.fifo:
+		return true, nil
+	case mode.Type() == fs.ModeNamedPipe:
+		return false, usagef("--out %s is a named pipe: give --fifo to write into it", o.out)
+	case o.fifo:
+		return false, usagef("--out %s: --fifo wants a named pipe, not %s", o.out, fileKind(mode))
+	case !mode.IsRegular():
+		return false, usagef("--out %s is %s, not a regular file: clamp replaces only regular files (--out - writes to stdout)", o.out, fileKind(mode))
+	}
+	if o.in == "-" {
+		return false, nil
+	}
+	in, err := os.Stat(o.in)
+	if err == nil && os.SameFile(in, fi) && !o.inPlace {
+		return false, usagef("--out %s is the input file: give --in-place to replace it", o.out)
+	}
+	return false, nil
+}
+
+// fileKind names a file type for an error.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "not a regular file"
+}
+
+// pathErr is err without the path of a *PathError or *LinkError: the
+// caller names the user's path, never the temporary file's (issue 14 item 9).
+func pathErr(err error) error {
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		return pe.Err
+	case errors.As(err, &le):
+		return le.Err
+	}
+	return err
+}
+
+// clampFile rewrites o.in to o.out: stdout for "-", straight into a named
+// pipe with --fifo, otherwise through a temporary file in out's directory,
+// renamed over out only when everything was written.
+func clampFile(env *Env, o *clampOptions, c *mss.Clamper) (*capture.ClampReport, error) {
+	pipe, err := clampTarget(o)
+	if err != nil {
+		return nil, err
+	}
+	in, out := o.in, o.out
+	var src io.Reader = env.Stdin
+	if in != "-" {
+		f, err := os.Open(in)
+		if err != nil {
+			return nil, usagef("--in %s: %v", in, pathErr(err))
+		}
+		defer f.Close()
+		src = f
+	}
+	inputErr := func(err error) error {
+		var ie *capture.InputError
+		if errors.As(err, &ie) {
+			return asUsage(fmt.Errorf("%s: %w", in, err))
+		}
+		return fmt.Errorf("--out %s: %v", out, pathErr(err))
+	}
+	if out == "-" || pipe {
+		var dst io.Writer = env.Stdout
+		if pipe {
+			f, err := os.OpenFile(out, os.O_WRONLY, 0)
+			if err != nil {
+				return nil, fmt.Errorf("--out %s: %v", out, pathErr(err))
+			}
+			defer f.Close()
+			dst = f
+		}
+		rep, err := capture.Clamp(src, dst, c)
+		if err != nil {
+			return nil, inputErr(err)
+		}
+		rep.In, rep.Out = in, out
+		return rep, nil
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp-*")
 	if err != nil {
-		return nil, fmt.Errorf("--out: %w", err)
+		return nil, fmt.Errorf("--out %s: %v", out, pathErr(err))
 	}
 	done := false
 	defer func() {
@@ -234,20 +366,16 @@ func clampFile(in, out string, c *mss.Clamper) (*capture.ClampReport, error) {
 	}()
 	rep, err := capture.Clamp(src, tmp, c)
 	if err != nil {
-		var ie *capture.InputError
-		if errors.As(err, &ie) {
-			return nil, asUsage(fmt.Errorf("%s: %w", in, err))
-		}
-		return nil, fmt.Errorf("%s: %w", out, err)
+		return nil, inputErr(err)
 	}
 	if err := tmp.Chmod(0o644); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("--out %s: %v", out, pathErr(err))
 	}
 	if err := tmp.Close(); err != nil {
-		return nil, fmt.Errorf("%s: %w", out, err)
+		return nil, fmt.Errorf("--out %s: %v", out, pathErr(err))
 	}
 	if err := os.Rename(tmp.Name(), out); err != nil {
-		return nil, fmt.Errorf("--out: %w", err)
+		return nil, fmt.Errorf("--out %s: %v", out, pathErr(err))
 	}
 	done = true
 	rep.In, rep.Out = in, out

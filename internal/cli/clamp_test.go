@@ -408,7 +408,7 @@ func TestClampUsageErrors(t *testing.T) {
 		{"nft cannot insert", []string{"--in", in, "--out", "x", "--mss", "1200", "--rule", "nft", "--insert"}, "nftables never inserts"},
 		{"unknown rule", []string{"--in", in, "--out", "x", "--mss", "1200", "--rule", "pf"}, `--rule "pf"`},
 		{"no out", []string{"--in", in, "--mss", "1200"}, "--in and --out are required"},
-		{"missing input", []string{"--in", "/nonexistent/x.pcap", "--out", "x", "--mss", "1200"}, "--in: open /nonexistent/x.pcap"},
+		{"missing input", []string{"--in", "/nonexistent/x.pcap", "--out", "x", "--mss", "1200"}, "--in /nonexistent/x.pcap: no such file or directory"},
 		{"explain without syn mss", []string{"--explain", "--mss", "1200"}, "--explain needs --syn-mss"},
 		{"explain bad syn mss", []string{"--explain", "--mss", "1200", "--syn-mss", "70000"}, `--syn-mss "70000"`},
 		{"explain with files", []string{"--explain", "--mss", "1200", "--syn-mss", "1460", "--in", in}, "--explain takes no --in"},

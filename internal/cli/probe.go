@@ -95,8 +95,22 @@ func runProbe(env *Env, o *probeOptions, host string) error {
 	if o.rate <= 0 || o.rate > 10000 {
 		return usagef("--rate %g: want 0 < rate <= 10000 probes per second", o.rate)
 	}
-	if o.min < 0 || o.max < 0 || o.max > 65535 || o.min > 65535 {
-		return usagef("--min/--max: want 0..65535")
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"--min", o.min}, {"--max", o.max}} {
+		if f.v != 0 && (f.v < 68 || f.v > 65535) {
+			return usagef("%s %d: want 68..65535 (or 0 for the default)", f.name, f.v)
+		}
+	}
+	if o.min > 0 && o.max > 0 && o.min > o.max {
+		return usagef("--min %d above --max %d", o.min, o.max)
+	}
+	if o.port < 1 || o.port > 65535 {
+		return usagef("--port %d: want 1..65535", o.port)
+	}
+	if o.maxTime <= 0 {
+		return usagef("--max-time %s: want a positive duration", o.maxTime)
 	}
 	ctx := env.Ctx
 	if ctx == nil {

@@ -31,7 +31,7 @@ func TestProbeUsageErrors(t *testing.T) {
 		{"bad retries", []string{"probe", "--retries", "0", "127.0.0.1"}, "--retries 0"},
 		{"bad rate", []string{"probe", "--rate", "-1", "127.0.0.1"}, "--rate"},
 		{"bad stack", []string{"probe", "--stack", "gre(", "127.0.0.1"}, "--stack"},
-		{"bad max", []string{"probe", "--max", "70000", "127.0.0.1"}, "--min/--max"},
+		{"bad max", []string{"probe", "--max", "70000", "127.0.0.1"}, "--max 70000: want 68..65535"},
 		{"bad socket", []string{"probe", "--socket", "magic", "127.0.0.1"}, "--socket"},
 		{"hops with udp", []string{"probe", "--hops", "--method", "udp", "127.0.0.1"}, "--hops"},
 		{"responder bad listen", []string{"responder", "--listen", "nowhere"}, "--listen"},

@@ -14,10 +14,12 @@ import (
 )
 
 type serveOptions struct {
-	listen          string
-	rate, heavyRate float64
-	maxUpload       int64
-	maxHeavy, conns int
+	listen                               string
+	rate, heavyRate                      float64
+	maxUpload, maxUnpacked, maxPackets   int64
+	maxHeavy, conns, maxFlows, maxTrials int
+	maxIfaces                            int
+	minUploadRate                        float64
 }
 
 func init() {
@@ -42,7 +44,10 @@ embedded, nothing loads from elsewhere, and no endpoint sends packets.
 
 It listens on loopback by default; put it behind a reverse proxy with TLS before
 exposing it. Heavy work (tput, sim, analyze) runs on a bounded number of slots, each
-client has a token-bucket rate limit, and slow or oversized requests are cut off.`,
+client has a token-bucket rate limit, and slow or oversized requests are cut off.
+An upload must average --min-upload-rate, and the work it may cause is bounded
+(--max-unpacked, --max-packets, --max-interfaces, --max-flows; sim's --max-trials); a request over a
+bound is refused with the bound and its flag named (docs/security.md).`,
 			Example: `  mtukit serve
   mtukit serve --listen :8080 --rate-limit 50
   curl 'http://127.0.0.1:8080/api/v1/calc?stack=pppoe/esp(aes-gcm-16)/gre'`,
@@ -56,6 +61,12 @@ client has a token-bucket rate limit, and slow or oversized requests are cut off
 		f.Int64Var(&o.maxUpload, "max-upload", def.MaxUpload, "largest capture upload in bytes")
 		f.IntVar(&o.maxHeavy, "max-jobs", def.MaxHeavy, "tput/sim/analyze jobs running at once")
 		f.IntVar(&o.conns, "max-conns-per-client", def.ConnsPerClient, "open connections per client address")
+		f.Float64Var(&o.minUploadRate, "min-upload-rate", def.MinUploadRate, "bytes per second an upload must average after its first 2 s (slower: cut off, 408)")
+		f.Int64Var(&o.maxUnpacked, "max-unpacked", def.MaxUnpacked, "bytes a gzip'd upload may decompress to")
+		f.Int64Var(&o.maxPackets, "max-packets", def.MaxPackets, "packets an upload may hold")
+		f.IntVar(&o.maxIfaces, "max-interfaces", def.MaxInterfaces, "pcapng interfaces an upload may declare in a section (at most 65535)")
+		f.IntVar(&o.maxFlows, "max-flows", def.MaxFlows, "largest max-flows an analyze request may ask for")
+		f.IntVar(&o.maxTrials, "max-trials", def.MaxTrials, "largest trials a sim request may ask for")
 		return c
 	})
 }
@@ -103,7 +114,21 @@ func serveConfig(o *serveOptions) (web.Config, error) {
 		return cfg, usagef("--max-jobs %d: want at least 1", o.maxHeavy)
 	case o.conns < 1:
 		return cfg, usagef("--max-conns-per-client %d: want at least 1", o.conns)
+	case o.minUploadRate < 1:
+		return cfg, usagef("--min-upload-rate %v: want at least 1 byte per second", o.minUploadRate)
+	case o.maxUnpacked < 1024:
+		return cfg, usagef("--max-unpacked %d: want at least 1024 bytes", o.maxUnpacked)
+	case o.maxPackets < 1:
+		return cfg, usagef("--max-packets %d: want at least 1", o.maxPackets)
+	case o.maxIfaces < 1 || o.maxIfaces > 65535:
+		return cfg, usagef("--max-interfaces %d: want 1..65535", o.maxIfaces)
+	case o.maxFlows < 1:
+		return cfg, usagef("--max-flows %d: want at least 1", o.maxFlows)
+	case o.maxTrials < 1:
+		return cfg, usagef("--max-trials %d: want at least 1", o.maxTrials)
 	}
+	cfg.MinUploadRate, cfg.MaxUnpacked, cfg.MaxPackets = o.minUploadRate, o.maxUnpacked, o.maxPackets
+	cfg.MaxFlows, cfg.MaxTrials, cfg.MaxInterfaces = o.maxFlows, o.maxTrials, o.maxIfaces
 	cfg.Rate, cfg.Burst = o.rate, 2*o.rate
 	cfg.HeavyRate, cfg.HeavyBurst = o.heavyRate, 5*o.heavyRate
 	cfg.MaxUpload, cfg.MaxHeavy, cfg.ConnsPerClient = o.maxUpload, o.maxHeavy, o.conns
