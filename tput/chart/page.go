@@ -86,9 +86,15 @@ func Page(w io.Writer, in Input, width, height float64) ([]Legend, error) {
 	var legend []Legend
 	for _, s := range pageSeries {
 		var pts []string
+		var ys []string
 		for i, r := range in.Rows {
 			if v := s.get(in, i); usable(v) {
-				pts = append(pts, fmt.Sprintf("%.1f,%.1f", X(float64(r.MSS)), Y(v.Mbps())))
+				y := fmt.Sprintf("%.1f", Y(v.Mbps()))
+				// A flat run needs only its ends.
+				if n := len(ys); n >= 2 && ys[n-1] == y && ys[n-2] == y {
+					pts, ys = pts[:n-1], ys[:n-1]
+				}
+				pts, ys = append(pts, fmt.Sprintf("%.1f,%s", X(float64(r.MSS)), y)), append(ys, y)
 			}
 		}
 		if len(pts) == 0 {
