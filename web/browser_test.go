@@ -245,6 +245,10 @@ func TestBrowser(t *testing.T) {
 		}
 		t.Logf("screenshot: %s (%d bytes)", p, len(shot))
 	}
+	scrollTo := func(id string) {
+		t.Helper()
+		eval(`document.getElementById('` + id + `').scrollIntoView({block: 'start'}); 'ok'`)
+	}
 	scheme := func(s string) {
 		t.Helper()
 		if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
@@ -256,9 +260,10 @@ func TestBrowser(t *testing.T) {
 		scheme(sc)
 		do("desktop "+sc, chromedp.Navigate(srv.URL+"/"+search), chromedp.WaitVisible(chromedp.ID("mss4")),
 			waitFor(`document.getElementById('tput-mss') !== null`))
-		do("scroll", chromedp.ScrollIntoView(chromedp.ID("results")))
 		shoot("web-desktop-" + sc + ".png")
-		do("scroll", chromedp.ScrollIntoView(chromedp.ID("tput")))
+		scrollTo("res-h")
+		shoot("web-desktop-" + sc + "-results.png")
+		scrollTo("tp-h")
 		shoot("web-desktop-" + sc + "-charts.png")
 	}
 
@@ -293,7 +298,7 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("phone (%s): elements past the right edge: %s", sc, got)
 		}
 		shoot("web-phone-" + sc + ".png")
-		do("scroll", chromedp.ScrollIntoView(chromedp.ID("tput")))
+		scrollTo("tp-h")
 		shoot("web-phone-" + sc + "-chart.png")
 	}
 
