@@ -9,13 +9,19 @@ import (
 
 // Options are the inputs of a calculation.
 type Options struct {
-	Stack     string             // stack spec, wire inwards; "" is a plain link
-	LinkMTU   int                // IP MTU of the link; 0 means 1500
-	Packet    int                // if > 0, also break down an inner packet of this size
-	TCP       mss.SegmentOptions // options the sender puts on each segment
-	Family    encap.Family
-	Interface string // tunnel interface name for the configuration lines; "" means tun0
+	Stack   string             // stack spec, wire inwards; "" is a plain link
+	LinkMTU int                // IP MTU of the link; 0 means 1500
+	Packet  int                // if > 0, also break down an inner packet of this size
+	TCP     mss.SegmentOptions // options the sender puts on each segment
+	Family  encap.Family
+	// Interface is the tunnel interface name for the configuration lines;
+	// "" means the name each platform gives the innermost layer's interface
+	// (wg0 for WireGuard, gre1, vxlan0, ppp0...; see defaultIfs).
+	Interface string
 	Physical  string // physical interface name; "" means eth0
+	// Preset names a setup of encap.Presets: it gives the stack, and the
+	// link MTU and family unless those are set. It excludes Stack.
+	Preset string
 }
 
 // Status values; see the package doc for the rule.
@@ -42,6 +48,7 @@ type Report struct {
 	Warnings     []Warning        `json:"warnings"`
 	Blueprint    Blueprint        `json:"blueprint"`
 	Packet       *PacketReport    `json:"packet,omitempty"`
+	Preset       *PresetCheck     `json:"preset,omitempty"`
 	Clamp        []VendorConfig   `json:"clamp"`
 }
 
@@ -101,14 +108,33 @@ type PacketReport struct {
 // naming the option at fault (mtu, packet, stack, family) as calc's flag
 // and the API's query parameter.
 func Calc(opts Options) (*Report, error) {
+	var preset *encap.Preset
+	if opts.Preset != "" {
+		p, err := encap.LookupPreset(opts.Preset)
+		if err != nil {
+			return nil, encap.Paramf("preset", "preset: %w", err)
+		}
+		if opts.Stack != "" {
+			return nil, encap.Paramf("preset", "preset %s and stack %q both given: the preset sets the stack (%s); give one of them", p.Name, opts.Stack, p.Stack)
+		}
+		opts.Stack = p.Stack
+		if opts.LinkMTU == 0 {
+			opts.LinkMTU = p.LinkMTU
+		}
+		if opts.Family == 0 {
+			opts.Family, _ = encap.ParseFamily(p.Family) // TestPresetsAgainstPublished checks it
+		}
+		preset = &p
+	}
 	if opts.LinkMTU == 0 {
 		opts.LinkMTU = 1500
 	}
 	if opts.Family == 0 {
 		opts.Family = encap.IPv4
 	}
-	if opts.Interface == "" {
-		opts.Interface = "tun0"
+	ifGiven := opts.Interface != ""
+	if !ifGiven {
+		opts.Interface = "tun0" // checked stand-in; replaced below by the layer's own name
 	}
 	if opts.Physical == "" {
 		opts.Physical = "eth0"
@@ -132,6 +158,11 @@ func Calc(opts Options) (*Report, error) {
 	sol, err := st.Solve(opts.LinkMTU)
 	if err != nil {
 		return nil, encap.Paramf("stack", "stack: %w", err)
+	}
+	names := ifNames{linux: opts.Interface, routerOS: opts.Interface, vyos: opts.Interface}
+	if !ifGiven {
+		names = defaultIfNames(st, opts.Physical)
+		opts.Interface = names.linux
 	}
 	t := sol.TunnelMTU
 	r := &Report{
@@ -173,8 +204,11 @@ func Calc(opts Options) (*Report, error) {
 		}
 		r.Packet = &PacketReport{Inner: opts.Packet, Wire: w, Fits: w <= opts.LinkMTU, Fields: f}
 	}
+	if preset != nil {
+		r.Preset = presetCheck(*preset)
+	}
 	r.Warnings = warnings(st, r, opts)
-	r.Clamp = vendorConfigs(st, r, opts)
+	r.Clamp = vendorConfigs(st, r, opts, names)
 	return r, nil
 }
 
@@ -235,4 +269,16 @@ func segmentFamily(st *encap.Stack, t int, opts Options) encap.Family {
 		f = encap.IPv4
 	}
 	return f
+}
+
+// PresetCheck is a preset's published figure beside mtukit's own.
+type PresetCheck struct {
+	encap.Preset
+	// Computed is mtukit's value of Published.Quantity for the preset.
+	Computed int `json:"computed"`
+}
+
+func presetCheck(p encap.Preset) *PresetCheck {
+	got, _ := p.Computed() // the stack solved already
+	return &PresetCheck{Preset: p, Computed: got}
 }

@@ -16,6 +16,14 @@ func (r *Report) WriteText(w io.Writer, vendors []string) error {
 	}
 	p := &printer{w: w}
 	p.f("mtukit calc: %s on a %d-byte link\n\n", stack, r.LinkMTU)
+	if pc := r.Preset; pc != nil {
+		p.f("preset %s: %s\n", pc.Name, pc.Title)
+		verdict := "mtukit agrees"
+		if pc.Computed != pc.Published.Value {
+			verdict = fmt.Sprintf("mtukit computes %d: %s", pc.Computed, pc.Note)
+		}
+		p.f("  published %s %d (%s); %s\n  source: %s <%s>\n\n", pc.Published.Quantity, pc.Published.Value, pc.Published.Says, verdict, pc.Source.Title, pc.Source.URL)
+	}
 	tw := tabwriter.NewWriter(p, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "  tunnel MTU\t%d\tlargest inner IP packet\n", r.TunnelMTU)
 	fmt.Fprintf(tw, "  MSS IPv4\t%d\t%d - 40: clamp to this\n", r.MSS.IPv4, r.TunnelMTU)

@@ -51,7 +51,9 @@ type clampInput struct {
 	tunnel int // tunnel MTU
 	m4, m6 int // MSS per family; m6 is 0 below 1280
 	v6     bool
-	ifn    string // tunnel interface name
+	ifn    string // tunnel interface name (Linux lines)
+	ifnROS string // the same interface on RouterOS
+	ifnVy  string // the same interface when VyOS names it (VyOS tunnels are tunN)
 	phys   string // physical interface name
 }
 
@@ -63,9 +65,9 @@ func (c clampInput) noV6() string {
 	return " No IPv6 lines: the tunnel MTU is below 1280."
 }
 
-func vendorConfigs(st *encap.Stack, r *Report, opts Options) []VendorConfig {
+func vendorConfigs(st *encap.Stack, r *Report, opts Options, names ifNames) []VendorConfig {
 	c := clampInput{st: st, link: r.LinkMTU, tunnel: r.TunnelMTU, m4: r.MSS.IPv4, m6: r.MSS.IPv6,
-		v6: r.MSS.IPv6 > 0, ifn: opts.Interface, phys: opts.Physical}
+		v6: r.MSS.IPv6 > 0, ifn: names.linux, ifnROS: names.routerOS, ifnVy: names.vyos, phys: opts.Physical}
 	out := make([]VendorConfig, 0, len(vendors))
 	for _, v := range vendors {
 		lines, note := v.render(c)
@@ -246,11 +248,11 @@ func paIf(phys string) string {
 }
 
 func mikrotik(c clampInput) ([]string, string) {
-	lines := []string{fmt.Sprintf("/interface set [find name=%s] mtu=%d", c.ifn, c.tunnel)}
+	lines := []string{fmt.Sprintf("/interface set [find name=%s] mtu=%d", c.ifnROS, c.tunnel)}
 	for _, dir := range []string{"out-interface", "in-interface"} {
-		lines = append(lines, fmt.Sprintf("/ip firewall mangle add chain=forward protocol=tcp tcp-flags=syn tcp-mss=%d-65535 %s=%s action=change-mss new-mss=%d passthrough=yes", c.m4+1, dir, c.ifn, c.m4))
+		lines = append(lines, fmt.Sprintf("/ip firewall mangle add chain=forward protocol=tcp tcp-flags=syn tcp-mss=%d-65535 %s=%s action=change-mss new-mss=%d passthrough=yes", c.m4+1, dir, c.ifnROS, c.m4))
 		if c.v6 {
-			lines = append(lines, fmt.Sprintf("/ipv6 firewall mangle add chain=forward protocol=tcp tcp-flags=syn tcp-mss=%d-65535 %s=%s action=change-mss new-mss=%d passthrough=yes", c.m6+1, dir, c.ifn, c.m6))
+			lines = append(lines, fmt.Sprintf("/ipv6 firewall mangle add chain=forward protocol=tcp tcp-flags=syn tcp-mss=%d-65535 %s=%s action=change-mss new-mss=%d passthrough=yes", c.m6+1, dir, c.ifnROS, c.m6))
 		}
 	}
 	return lines, "The tcp-mss range match makes the rule only lower the MSS; without it RouterOS would raise small ones."
@@ -262,7 +264,7 @@ func mikrotik(c clampInput) ([]string, string) {
 const vyosMSSMin = 536
 
 func vyos(c clampInput) ([]string, string) {
-	vt, vn := vyosIf(c.st, c.ifn)
+	vt, vn := vyosIf(c.st, c.ifnVy)
 	lines := []string{fmt.Sprintf("set interfaces %s %s mtu %d", vt, vn, c.tunnel)}
 	note := "adjust-mss also accepts 'clamp-mss-to-pmtu'. It rewrites SYNs leaving the interface (adjust-mss-direction defaults to outbound): clamp the far end too, or set adjust-mss-direction both where your VyOS has it."
 	if c.m4 >= vyosMSSMin {
@@ -354,4 +356,53 @@ func hasTrait(st *encap.Stack, t encap.Traits) bool {
 		}
 	}
 	return false
+}
+
+// ifNames is the tunnel interface's name on each platform family.
+type ifNames struct{ linux, routerOS, vyos string }
+
+// defaultIfs names the interface of a layer when the options name none:
+// the first name Linux gives a device of that type (iproute2's gre0, tunl0,
+// sit0, ip6tnl0 and gretap0 are the kernel's fallback devices, so the first
+// one a user makes is ...1; wg-quick and pppd start at 0), and RouterOS's
+// default name for the same interface. Layers not here get tun0.
+var defaultIfs = map[string]ifNames{
+	"wireguard": {"wg0", "wireguard1", ""},
+	"gre":       {"gre1", "gre-tunnel1", ""},
+	"ip6gre":    {"ip6gre1", "gre6-tunnel1", ""},
+	"gretap":    {"gretap1", "gretap1", ""},
+	"ip6gretap": {"ip6gretap1", "ip6gretap1", ""},
+	"eoip":      {"eoip1", "eoip-tunnel1", ""},
+	"ipip":      {"ipip1", "ipip-tunnel1", ""},
+	"sit":       {"sit1", "6to4-tunnel1", ""},
+	"ip6tnl":    {"ip6tnl1", "ipipv6-tunnel1", ""},
+	"vxlan":     {"vxlan0", "vxlan1", ""},
+	"vxlan-gpe": {"vxlan0", "vxlan1", ""},
+	"geneve":    {"geneve0", "geneve0", ""},
+	"gtpu":      {"gtp0", "gtp0", ""},
+	"l2tpv2":    {"ppp0", "l2tp-out1", ""},
+	"l2tpv3":    {"l2tpeth0", "l2tpeth0", ""},
+	"openvpn":   {"tun0", "ovpn-out1", ""},
+	"esp":       {"ipsec0", "ipsec0", ""},
+	"ah":        {"ipsec0", "ipsec0", ""},
+}
+
+// defaultIfNames picks the interface names for a stack whose options name
+// none: those of the innermost layer with an interface, ppp0 for a PPPoE
+// session, the physical interface for bare framing. VyOS's tunnels must be
+// tunN, so VyOS keeps tun0 (its own interface types name themselves, see
+// vyosIfs).
+func defaultIfNames(st *encap.Stack, phys string) ifNames {
+	n := ifNames{"tun0", "tun0", "tun0"}
+	switch l := innermostTunnel(st); {
+	case l != nil:
+		if d, ok := defaultIfs[l.Name]; ok {
+			n.linux, n.routerOS = d.linux, d.routerOS
+		}
+	case hasTrait(st, encap.PPPSession):
+		n.linux, n.routerOS = "ppp0", "pppoe-out1"
+	default: // the link itself
+		n.linux, n.routerOS = phys, phys
+	}
+	return n
 }

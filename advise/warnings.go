@@ -30,10 +30,13 @@ const (
 	WarnIPv6Underlay     = "ipv6_underlay_below_1280"
 	WarnTimestamps       = "timestamps_cost_12"
 	WarnTCPoverTCP       = "tcp_over_tcp"
+	// The stack linter (lint.go).
+	WarnDoubleOuterIP = "outer_ip_counted_twice"
+	WarnEthernetOrder = "ethernet_not_carried"
 )
 
 func warnings(st *encap.Stack, r *Report, opts Options) []Warning {
-	var w []Warning
+	w := lintStack(st)
 	add := func(code, format string, a ...any) {
 		w = append(w, Warning{Code: code, Message: fmt.Sprintf(format, a...)})
 	}

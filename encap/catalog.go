@@ -110,7 +110,7 @@ func define(d *layerDef) {
 
 // catalogOrder is the order --list shows: link framing, IP, GRE family,
 // UDP overlays, VPNs, IPsec. Layers not named here follow in definition order.
-var catalogOrder = strings.Fields(`eth dot1q qinq pppoe mpls macsec ipv4 ipv6 udp ipip sit ip6tnl srv6
+var catalogOrder = strings.Fields(`eth dot1q qinq pppoe mpls macsec ipv4 ipv6 xlat udp ipip sit ip6tnl srv6
 	gre ip6gre gretap ip6gretap nvgre eoip vxlan vxlan-gpe geneve gtpu lisp l2tpv2 l2tpv3 wireguard openvpn esp ah`)
 
 func ordered() []*layerDef {

@@ -85,6 +85,20 @@ func init() {
 		},
 	})
 	define(&layerDef{
+		name:    "xlat",
+		aliases: []string{"siit", "464xlat", "map-t"},
+		summary: "stateless IPv4/IPv6 translation (SIIT; MAP-T, 464XLAT): the IPv4 header (20) becomes an IPv6 header (40), +20; +8 more with a fragment header (IPv4 packets without DF)",
+		rfc:     "RFC 7915, RFC 7599, RFC 6877",
+		args:    []argDef{{name: "frag", doc: "the translator adds an IPv6 fragment header, as for IPv4 packets without DF (RFC 7915 §4.1): +8"}},
+		build: func(a args) (Layer, error) {
+			ps := []Part{{Name: "IPv6 header in place of IPv4 (40 - 20)", Bytes: 20}}
+			if a.has("frag") {
+				ps = append(ps, Part{Name: "IPv6 fragment header", Bytes: 8})
+			}
+			return Layer{Kind: KindIP, Outer: IPv6, Head: ps}, nil
+		},
+	})
+	define(&layerDef{
 		name:    "udp",
 		summary: "a bare UDP header (8 bytes), for stacks not in the catalog",
 		rfc:     "RFC 768",

@@ -62,9 +62,14 @@ const (
 	// inside any other tunnel is a stack no device builds. Derived: an
 	// "inner Ethernet" head part in a layer that is not link framing.
 	CarriesEthernet
+	// EthernetFraming: the layer is an Ethernet header on its own (eth),
+	// which only a tunnel that carries Ethernet frames can hold; outside
+	// any tunnel it is the link's own header, which never counts. Derived:
+	// an "inner Ethernet" head part in link framing.
+	EthernetFraming
 )
 
-var traitNames = [...]string{"own-outer-ip", "interface", "protects", "gre-tunnel", "ppp-session", "carries-ethernet"}
+var traitNames = [...]string{"own-outer-ip", "interface", "protects", "gre-tunnel", "ppp-session", "carries-ethernet", "ethernet-framing"}
 
 // String lists the traits, e.g. "own-outer-ip,interface,gre-tunnel".
 func (t Traits) String() string {
@@ -89,8 +94,12 @@ func (l *Layer) derivedTraits() Traits {
 	if l.Kind != KindIP && slices.ContainsFunc(l.Head, isIPHeader) {
 		t |= OwnOuterIP
 	}
-	if l.Kind != KindLink && slices.ContainsFunc(l.Head, func(p Part) bool { return p.Name == innerEthernet }) {
-		t |= CarriesEthernet
+	if slices.ContainsFunc(l.Head, func(p Part) bool { return p.Name == innerEthernet }) {
+		if l.Kind == KindLink {
+			t |= EthernetFraming
+		} else {
+			t |= CarriesEthernet
+		}
 	}
 	return t
 }

@@ -11,8 +11,9 @@ import (
 // maxDistValues bounds how many path MTUs a parsed distribution may hold.
 const maxDistValues = 70000
 
-// MTUWeight is one possible path MTU and its weight; ParseMTUDist's
-// weights are relative (they need not add up to 1).
+// MTUWeight is one possible path MTU and its weight. ParseMTUDist's weights
+// are probabilities when given (they add up to 1), and equal shares when
+// not.
 type MTUWeight struct {
 	MTU    int
 	Weight float64
@@ -20,8 +21,10 @@ type MTUWeight struct {
 
 // ParseMTUDist reads a path MTU distribution: comma-separated items, each a
 // path MTU ("1420") or an inclusive range ("1400:1499", e.g. the bounds a
-// PLPMTUD search left), with an optional weight ("1500=0.6"). A range's
-// weight is spread evenly over its values; items without a weight weigh 1.
+// PLPMTUD search left), with an optional weight ("1500=0.6"). Either every
+// item has a weight and the weights add up to 1 (within 1e-6), or no item
+// has one and each weighs 1. A range's weight is spread evenly over its
+// values.
 //
 //	1420                      known exactly
 //	1400:1499                 a measurement: somewhere in 1400..1499, evenly
@@ -32,7 +35,7 @@ func ParseMTUDist(spec string) ([]MTUWeight, error) {
 		return nil, fmt.Errorf("path MTU distribution is empty")
 	}
 	weights := map[int]float64{}
-	n := 0
+	n, weighted, total := 0, 0, 0.0
 	for i, item := range strings.Split(s, ",") {
 		item = strings.TrimSpace(item)
 		where := fmt.Sprintf("item %d (%q)", i+1, item)
@@ -46,7 +49,12 @@ func ParseMTUDist(spec string) ([]MTUWeight, error) {
 				return nil, fmt.Errorf("%s: weight %q must be a positive number", where, item[k+1:])
 			}
 			w, item = v, strings.TrimSpace(item[:k])
+			weighted++
 		}
+		if weighted > 0 && weighted != i+1 {
+			return nil, fmt.Errorf("%s: give every item a weight (adding up to 1), or none", where)
+		}
+		total += w
 		lo, hi := 0, 0
 		var err error
 		if k := strings.IndexByte(item, ':'); k >= 0 {
@@ -54,7 +62,7 @@ func ParseMTUDist(spec string) ([]MTUWeight, error) {
 				hi, err = parseMTU(item[k+1:])
 			}
 			if err == nil && lo > hi {
-				err = fmt.Errorf("range %d:%d runs backwards", lo, hi)
+				err = fmt.Errorf("range %d:%d is reversed: write %d:%d", lo, hi, hi, lo)
 			}
 		} else {
 			lo, err = parseMTU(item)
@@ -71,6 +79,9 @@ func ParseMTUDist(spec string) ([]MTUWeight, error) {
 		for m := lo; m <= hi; m++ {
 			weights[m] += each
 		}
+	}
+	if weighted > 0 && math.Abs(total-1) > 1e-6 {
+		return nil, fmt.Errorf("weights add up to %s, not 1", strconv.FormatFloat(total, 'g', 6, 64))
 	}
 	d := make([]MTUWeight, 0, len(weights))
 	for m, w := range weights {

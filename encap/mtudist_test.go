@@ -12,8 +12,14 @@ func TestParseMTUDist(t *testing.T) {
 		bad        bool
 	}{
 		{"one", "1420", []MTUWeight{{1420, 1}}, false},
-		{"range spreads its weight", "1400:1401=3", []MTUWeight{{1401, 1.5}, {1400, 1.5}}, false},
-		{"merged", "1500=0.5,1500=0.25,1400", []MTUWeight{{1500, 0.75}, {1400, 1}}, false},
+		{"range spreads its weight", "1400:1401=0.5,1500=0.5", []MTUWeight{{1500, 0.5}, {1401, 0.25}, {1400, 0.25}}, false},
+		{"merged", "1500=0.5,1500=0.25,1400=0.25", []MTUWeight{{1500, 0.75}, {1400, 0.25}}, false},
+		{"no weights: equal shares", "1500,1500,1400", []MTUWeight{{1500, 2}, {1400, 1}}, false},
+		{"weights that round to 1", "1500=0.6,1492=0.3,1420=0.1", []MTUWeight{{1500, 0.6}, {1492, 0.3}, {1420, 0.1}}, false},
+		{"weights below 1", "1500=0.5,1400=0.3", nil, true},
+		{"weights above 1", "1500=3,1420=1", nil, true},
+		{"one weight missing", "1500=0.5,1400", nil, true},
+		{"first weight missing", "1500,1400=0.5", nil, true},
 		{"backwards", "1500:1400", nil, true},
 		{"below 68", "67", nil, true},
 		{"above 65535", "65536", nil, true},
@@ -46,7 +52,8 @@ func FuzzParseMTUDist(f *testing.F) {
 		"1420",                     // a point
 		"1400:1499",                // a PLPMTUD bracket
 		"1500=0.6,1492=0.3",        // weights
-		"1400:1401=2,1500",         // weighted range and a bare item
+		"1400:1401=0.4,1500=0.6",   // weighted range and a point
+		"1400:1401=2,1500",         // a weight missing: refused
 		"68:65535",                 // the widest range allowed
 		"1500=1e308,1400=4.9e-324", // extreme weights
 		"1500:1400",                // backwards

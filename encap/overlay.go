@@ -37,17 +37,21 @@ func init() {
 	})
 	define(&layerDef{
 		name:    "geneve",
-		summary: "GENEVE: outer IP 20 + UDP 8 + GENEVE 8 + options + inner Ethernet 14 = 50 (70 over IPv6) + options",
+		summary: "GENEVE: outer IP 20 + UDP 8 + GENEVE 8 + options + inner Ethernet 14 = 50 (70 over IPv6) + options; ip: IP payload, no inner Ethernet (36 + options)",
 		rfc:     "RFC 8926",
 		args: []argDef{
 			{name: "opts", isInt: true, min: 0, max: 252, step: 4, doc: "option bytes (4-byte units, up to 252)"},
 			ipv6Arg("IPv6 underlay (+20)"),
+			{name: "ip", doc: "carrying IP packets directly, protocol type 0x0800/0x86DD (RFC 8926 §3.4), as AWS Gateway Load Balancer does: no inner Ethernet (-14)"},
 		},
 		build: func(a args) (Layer, error) {
 			f := famOf(a)
 			ps := udpTunnel(f, Part{Name: "GENEVE header", Bytes: 8})
 			if n := a.num("opts"); n > 0 {
 				ps = append(ps, Part{Name: "GENEVE options", Bytes: n})
+			}
+			if a.has("ip") {
+				return Layer{Kind: KindTunnel, Outer: f, UDP: true, Head: ps}, nil
 			}
 			return Layer{Kind: KindOverlay, Outer: f, UDP: true, Head: append(ps, ethPart(false)...)}, nil
 		},

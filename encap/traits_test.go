@@ -8,7 +8,8 @@ func TestTraits(t *testing.T) {
 	const tun = Interface | OwnOuterIP
 	const l2 = tun | CarriesEthernet
 	want := map[string]Traits{
-		"eth":            0, // link framing: its header is the link's own
+		"eth":            EthernetFraming, // only an Ethernet-carrying tunnel can hold it
+		"eth(vlan)":      EthernetFraming,
 		"dot1q":          0,
 		"qinq":           0,
 		"pppoe":          PPPSession,
@@ -17,6 +18,8 @@ func TestTraits(t *testing.T) {
 		"ipv4":           Interface,
 		"ipv6":           Interface,
 		"udp":            Interface,
+		"xlat":           Interface, // replaces the packet's own header: no outer one
+		"xlat(frag)":     Interface,
 		"ipip":           tun,
 		"sit":            tun,
 		"ip6tnl":         tun,
@@ -34,6 +37,7 @@ func TestTraits(t *testing.T) {
 		"l2tpv3(eth)":    l2,
 		"openvpn(tap)":   l2 | Protects,
 		"geneve":         l2,
+		"geneve(ip)":     tun, // IP payload: no inner Ethernet
 		"gtpu":           tun,
 		"lisp":           tun,
 		"l2tpv2":         tun,

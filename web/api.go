@@ -29,7 +29,7 @@ func perr(param, format string, a ...any) *encap.ParamError {
 // calcRequest binds /api/v1/calc's query parameters (calc's flags that
 // change its JSON; --vendor only filters the text) to advise.Options.
 func calcRequest(q url.Values) (advise.Options, *encap.ParamError) {
-	o := advise.Options{LinkMTU: 1500, Family: encap.IPv4, Interface: "tun0", Physical: "eth0"}
+	var o advise.Options // zero values are advise.Calc's defaults (and a preset's link MTU)
 	o.TCP, _ = advise.ParseTCPOptions("ts")
 	b := newQuery(q)
 	bindCalc(b, &o)
@@ -44,6 +44,7 @@ func bindCalc(b *query, o *advise.Options) {
 	b.family("family", &o.Family)
 	b.str("interface", &o.Interface)
 	b.str("physical", &o.Physical)
+	b.str("preset", &o.Preset)
 }
 
 // calcReport is advise.Calc for the query.
@@ -171,6 +172,7 @@ func bindTput(b *query, r *tput.Request, tcp *mss.SegmentOptions) {
 	b.str("transfer", &r.Transfer)
 	b.str("detect", &r.Detect)
 	b.int("fallback-mss", &r.Fallback)
+	b.preset("preset", &r.Stack, &r.LinkMTU)
 }
 
 // Simulations are bounded so that one answers in well under a second:

@@ -38,6 +38,7 @@ var routes = []route{
 	{"GET", "/healthz", false, true, func(*query) {}, (*Server).handleHealth},
 	{"GET", "/api/v1/calc", false, true, func(b *query) { bindCalc(b, new(advise.Options)) }, (*Server).handleCalc},
 	{"GET", "/api/v1/catalog", false, true, func(*query) {}, (*Server).handleCatalog},
+	{"GET", "/api/v1/presets", false, true, func(*query) {}, (*Server).handlePresets},
 	{"GET", "/api/v1/tput", true, true, func(b *query) { bindTput(b, new(tput.Request), new(mss.SegmentOptions)) }, (*Server).handleTput},
 	{"GET", "/api/v1/sim", true, true, func(b *query) { bindSim(b, new(sim.Request)) }, (*Server).handleSim},
 	{"POST", "/api/v1/analyze", true, true, func(b *query) { bindAnalyze(b, new(bool), new(int), new(string)) }, (*Server).handleAnalyze},

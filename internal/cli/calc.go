@@ -11,9 +11,10 @@ import (
 )
 
 type calcOptions struct {
-	stack, tcpOpts, family, iface, phys, vendor string
-	mtu, packet                                 int
-	json, list                                  bool
+	stack, tcpOpts, family, iface, phys, vendor, preset string
+	mtu, packet                                         int
+	json, list, listPresets                             bool
+	mtuSet, familySet                                   bool
 }
 
 func init() {
@@ -32,9 +33,14 @@ The stack is written from the wire inwards, layers joined by "/", each "name" or
 			Example: `  mtukit calc --stack 'pppoe/esp(aes-gcm-16)/gre'
   mtukit calc --stack 'esp(aes-cbc,sha256,nat-t)/gre(key)' --mtu 1492 --json
   mtukit calc --stack vxlan --packet 1500
-  mtukit calc --list`,
+  mtukit calc --preset wg-quick
+  mtukit calc --list
+  mtukit calc --list-presets`,
 			Args: cobra.NoArgs,
-			RunE: func(cmd *cobra.Command, _ []string) error { return runCalc(env, o) },
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				o.mtuSet, o.familySet = cmd.Flags().Changed("mtu"), cmd.Flags().Changed("family")
+				return runCalc(env, o)
+			},
 		}
 		f := c.Flags()
 		f.StringVarP(&o.stack, "stack", "s", "", "encapsulation stack, wire inwards (empty: a plain link)")
@@ -42,11 +48,13 @@ The stack is written from the wire inwards, layers joined by "/", each "name" or
 		f.IntVar(&o.packet, "packet", 0, "also show the wire size and breakdown of an inner packet of N bytes")
 		f.StringVar(&o.tcpOpts, "tcp-options", "ts", "options on each data segment: ts, sack=N, md5, ao=N, none")
 		f.StringVar(&o.family, "family", "ipv4", "inner family for efficiency and blueprint: ipv4 or ipv6")
-		f.StringVar(&o.iface, "interface", "tun0", "tunnel interface name used in the configuration lines")
+		f.StringVar(&o.preset, "preset", "", "a named setup (stack, link MTU and the vendor's published figure); see --list-presets")
+		f.StringVar(&o.iface, "interface", "", "tunnel interface name used in the configuration lines (default: the layer's own, e.g. wg0, gre1, vxlan0, ppp0)")
 		f.StringVar(&o.phys, "physical", "eth0", "physical interface name used in the configuration lines")
 		f.StringVar(&o.vendor, "vendor", "", "show configuration for these vendors only (comma list: "+strings.Join(advise.Vendors, ", ")+")")
 		f.BoolVar(&o.json, "json", false, "print the report as JSON")
 		f.BoolVar(&o.list, "list", false, "list every layer and argument with its bytes and source")
+		f.BoolVar(&o.listPresets, "list-presets", false, "list the named setups with their published figures and sources")
 		return c
 	})
 }
@@ -55,13 +63,25 @@ func runCalc(env *Env, o *calcOptions) error {
 	if o.list {
 		return writeCatalog(env, o.json)
 	}
-	opts := advise.Options{Stack: o.stack, LinkMTU: o.mtu, Packet: o.packet, Interface: o.iface, Physical: o.phys}
+	if o.listPresets {
+		return writePresets(env, o.json)
+	}
+	if o.preset != "" && o.stack != "" {
+		return usagef("--preset %s and --stack %q both given: the preset sets the stack; give one of them", o.preset, o.stack)
+	}
+	opts := advise.Options{Stack: o.stack, LinkMTU: o.mtu, Packet: o.packet, Interface: o.iface, Physical: o.phys, Preset: o.preset}
+	if o.preset != "" && !o.mtuSet {
+		opts.LinkMTU = 0 // the preset's
+	}
 	var err error
 	if opts.TCP, err = advise.ParseTCPOptions(o.tcpOpts); err != nil {
 		return usagef("--tcp-options: %v", err)
 	}
 	if opts.Family, err = encap.ParseFamily(o.family); err != nil {
 		return usagef("--family %v", err)
+	}
+	if o.preset != "" && !o.familySet {
+		opts.Family = 0 // the preset's
 	}
 	var vendors []string
 	if o.vendor != "" {
@@ -119,6 +139,44 @@ func writeCatalog(env *Env, asJSON bool) error {
 			}
 			fmt.Fprintf(w, "    %-24s %5s  %s\n", arg, bytes, doc)
 		}
+	}
+	return nil
+}
+
+// writePresets prints the preset table: each setup, its stack, and the
+// figure its vendor publishes beside mtukit's.
+func writePresets(env *Env, asJSON bool) error {
+	ps := encap.Presets()
+	type row struct {
+		encap.Preset
+		Computed int `json:"computed"`
+	}
+	rows := make([]row, len(ps))
+	for i, p := range ps {
+		got, err := p.Computed()
+		if err != nil {
+			return err
+		}
+		rows[i] = row{p, got}
+	}
+	if asJSON {
+		return writeJSON(env.Stdout, rows)
+	}
+	w := env.Stdout
+	fmt.Fprintln(w, "Presets: mtukit calc --preset NAME (tput takes --preset too). Each is a stack on a link, with the")
+	fmt.Fprintln(w, "figure its vendor publishes; where mtukit's differs, the note says why.")
+	for _, r := range rows {
+		fmt.Fprintf(w, "\n%-26s %s\n", r.Name, r.Title)
+		fmt.Fprintf(w, "  stack %s on a %d-byte link (%s)\n", r.Stack, r.LinkMTU, r.Family)
+		verdict := "mtukit agrees"
+		if r.Computed != r.Published.Value {
+			verdict = fmt.Sprintf("mtukit: %d", r.Computed)
+		}
+		fmt.Fprintf(w, "  published %s %d; %s\n", r.Published.Quantity, r.Published.Value, verdict)
+		if r.Note != "" {
+			fmt.Fprintf(w, "  note: %s\n", r.Note)
+		}
+		fmt.Fprintf(w, "  source: %s <%s>\n", r.Source.Title, r.Source.URL)
 	}
 	return nil
 }

@@ -26,6 +26,12 @@ var calcGoldens = []struct {
 	{"3des-md5-1500", []string{"--stack", "esp(3des,md5)", "--packet", "1500"}},
 	{"openvpn-cbc", []string{"--stack", "openvpn(cbc-sha256)", "--tcp-options", "ts,sack=1"}},
 	{"critical", []string{"--stack", "gre", "--mtu", "600", "--vendor", "cisco-ios"}},
+	// the stack linter (issue 16 §2): the intended spelling is offered
+	{"lint-ipv6-wireguard", []string{"--stack", "ipv6/wireguard", "--vendor", "linux-iptables"}},
+	{"lint-gre-eth", []string{"--stack", "gre/eth", "--vendor", "linux-iptables"}},
+	// presets (issue 16 §1): the published figure beside mtukit's
+	{"preset-tailscale", []string{"--preset", "tailscale", "--vendor", "linux-iptables"}},
+	{"preset-baby-jumbo", []string{"--preset", "pppoe-baby-jumbo", "--vendor", "mikrotik"}},
 }
 
 func TestCalcGolden(t *testing.T) {
@@ -67,7 +73,7 @@ func TestCalcErrors(t *testing.T) {
 		{"bad argument", []string{"--stack", "gre(kye)"}, `has no argument "kye" at position 5 (did you mean "key"?)`},
 		{"mtu too small", []string{"--mtu", "67"}, "--mtu: link MTU 67 outside 68..65535"},
 		{"mtu too large", []string{"--mtu", "65536"}, "outside 68..65535"},
-		{"mtu not a number", []string{"--mtu", "big"}, `invalid argument "big" for "-m, --mtu"`},
+		{"mtu not a number", []string{"--mtu", "big"}, `--mtu "big": want a whole number`},
 		{"no room", []string{"--stack", "vxlan/vxlan", "--mtu", "150"}, "--stack: stack leaves no room on a 150-byte link: after layer 2 (vxlan) only 50 bytes remain"},
 		{"bad family", []string{"--family", "ipx"}, "--family"},
 		{"bad tcp options", []string{"--tcp-options", "ts,sack=4"}, "the TCP header holds 40"},

@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/mtukit/mtukit/encap"
 	"github.com/mtukit/mtukit/internal/jsonout"
@@ -77,13 +79,97 @@ captures, and serves it all as a web page and JSON API.`,
 	root.SetIn(env.Stdin)
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return asUsage(err) })
+	root.Version = versionLine()
+	root.SetVersionTemplate("mtukit {{.Version}}\n")
+	root.SetFlagErrorFunc(flagError)
 	for _, f := range commands {
 		c := f(env)
-		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return asUsage(err) })
+		c.SetFlagErrorFunc(flagError)
 		root.AddCommand(c)
 	}
+	registerCompletions(root)
 	return root
+}
+
+// flagSynonyms are flag names people type from other tools, and the flag
+// mtukit calls the same thing.
+var flagSynonyms = map[string]string{
+	"addr": "listen", "address": "listen", "bind": "listen", "port": "listen",
+	"input": "in", "output": "out",
+	"proto": "method", "protocol": "method", "strategies": "strategy", "stacks": "stack",
+	"underlay": "mtu", "link-mtu": "mtu", "af": "family",
+}
+
+// flagError turns pflag's errors into one line that names the flag in
+// words: an unknown flag with the one the user probably meant, a value
+// that does not parse with what the flag wants.
+func flagError(cmd *cobra.Command, err error) error {
+	var ne *pflag.NotExistError
+	if errors.As(err, &ne) && ne.GetSpecifiedName() != "" {
+		name := ne.GetSpecifiedName()
+		var names []string
+		cmd.Flags().VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+		cmd.InheritedFlags().VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+		if s, ok := flagSynonyms[name]; ok && slices.Contains(names, s) {
+			return usagef("unknown flag --%s for %s (did you mean --%s?)", name, cmd.CommandPath(), s)
+		}
+		if s := closest(name, names); s != "" {
+			return usagef("unknown flag --%s for %s (did you mean --%s?)", name, cmd.CommandPath(), s)
+		}
+		return usagef("unknown flag --%s for %s (see %s --help)", name, cmd.CommandPath(), cmd.CommandPath())
+	}
+	var ie *pflag.InvalidValueError
+	if errors.As(err, &ie) && ie.GetFlag() != nil {
+		f := ie.GetFlag()
+		want := map[string]string{
+			"int": "a whole number", "uint64": "a whole number", "float64": "a number",
+			"duration": "a duration such as 50ms or 1.5s", "bool": "true or false",
+		}[f.Value.Type()]
+		if want == "" {
+			want = "a " + f.Value.Type()
+		}
+		return usagef("--%s %q: want %s", f.Name, ie.GetValue(), want)
+	}
+	return asUsage(err)
+}
+
+// closest is the candidate nearest to s (edit distance, or a prefix), if
+// near enough to be what was meant.
+func closest(s string, candidates []string) string {
+	best, bestD := "", 1<<30
+	for _, c := range candidates {
+		d := editDistance(s, c)
+		if strings.HasPrefix(c, s) || strings.HasPrefix(s, c) {
+			d = min(d, 1)
+		}
+		if d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if bestD <= max(1, len(s)/3) {
+		return best
+	}
+	return ""
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			c := 1
+			if a[i-1] == b[j-1] {
+				c = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // Main runs mtukit with args and returns the process exit code. Errors are

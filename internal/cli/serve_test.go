@@ -229,7 +229,7 @@ func TestServeParamsMatchFlags(t *testing.T) {
 	if err := json.Unmarshal(b, &spec); err != nil {
 		t.Fatal(err)
 	}
-	cliOnly := map[string]bool{"json": true, "plot": true, "workers": true, "vendor": true, "list": true, "help": true}
+	cliOnly := map[string]bool{"json": true, "plot": true, "workers": true, "vendor": true, "list": true, "list-presets": true, "help": true}
 	root := NewRoot(&Env{})
 	for _, cmd := range []string{"calc", "tput", "sim"} {
 		c, _, err := root.Find([]string{cmd})

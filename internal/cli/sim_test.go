@@ -110,7 +110,7 @@ func TestSimErrors(t *testing.T) {
 		{"step zero", []string{"--step", "0"}, `--step: item 1 "0"`},
 		{"pmtu and tunnel", []string{"--pmtu", "1400", "--tunnel", "gre"}, "--pmtu and tunnel exclude each other"},
 		{"pmtu", []string{"--pmtu", "14x0"}, `--pmtu: item 1 ("14x0"): path MTU "14x0" is not a whole number`},
-		{"pmtu range", []string{"--pmtu", "1400:1300"}, `--pmtu: item 1 ("1400:1300"): range 1400:1300 runs backwards`},
+		{"pmtu range", []string{"--pmtu", "1400:1300"}, `--pmtu: item 1 ("1400:1300"): range 1400:1300 is reversed: write 1300:1400`},
 		{"tunnel", []string{"--tunnel", "carrier-pigeon"}, `--tunnel: unknown tunnel "carrier-pigeon"`},
 		{"loss", []string{"--loss", "1.2"}, "loss 1.2 out of range"},
 		{"icmp", []string{"--icmp", "-1"}, "icmp -1 out of range"},

@@ -16,9 +16,9 @@ import (
 )
 
 type tputOptions struct {
-	req                   tput.Request
-	family, tcpOpts, plot string
-	json                  bool
+	req                           tput.Request
+	family, tcpOpts, plot, preset string
+	json, mtuSet                  bool
 }
 
 func init() {
@@ -50,11 +50,15 @@ trip (pmtud), or fragmentation (fragment), and prices the usual choices.`,
   mtukit tput --tunnel ipsec --rtt 30ms --loss 0.0005 --plot ipsec.svg
   mtukit tput --pmtu 1400:1499 --too-big pmtud --json`,
 			Args: cobra.NoArgs,
-			RunE: func(cmd *cobra.Command, _ []string) error { return runTput(env, o) },
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				o.mtuSet = cmd.Flags().Changed("mtu")
+				return runTput(env, o)
+			},
 		}
 		f := c.Flags()
 		f.StringVarP(&r.Stack, "stack", "s", r.Stack, "encapsulation stack, wire inwards, as calc (empty: TCP on the link itself)")
 		f.IntVarP(&r.LinkMTU, "mtu", "m", r.LinkMTU, "IP MTU of the link the stack rides on (68..65535)")
+		f.StringVar(&o.preset, "preset", "", "a named setup for the stack and link MTU, as calc (mtukit calc --list-presets)")
 		f.StringVar(&o.family, "family", r.Family.String(), "family of the TCP connection: ipv4 or ipv6")
 		f.StringVar(&o.tcpOpts, "tcp-options", "ts", "options on each data segment, as calc: ts, sack=N, md5, ao=N, none")
 		f.DurationVar(&r.RTT, "rtt", r.RTT, "round-trip time")
@@ -82,6 +86,19 @@ trip (pmtud), or fragmentation (fragment), and prices the usual choices.`,
 
 func runTput(env *Env, o *tputOptions) error {
 	var err error
+	if o.preset != "" {
+		p, err := encap.LookupPreset(o.preset)
+		if err != nil {
+			return usagef("--preset: %v", err)
+		}
+		if o.req.Stack != "" {
+			return usagef("--preset %s and --stack %q both given: the preset sets the stack (%s); give one of them", p.Name, o.req.Stack, p.Stack)
+		}
+		o.req.Stack = p.Stack
+		if !o.mtuSet {
+			o.req.LinkMTU = p.LinkMTU
+		}
+	}
 	if o.req.Family, err = encap.ParseFamily(o.family); err != nil {
 		return usagef("--family %v", err)
 	}

@@ -18,13 +18,19 @@ func init() {
 			Short: "Print mtukit's version",
 			Args:  cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				v := Version
-				if bi, ok := debug.ReadBuildInfo(); ok && v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-					v = bi.Main.Version
-				}
-				fmt.Fprintf(env.Stdout, "mtukit %s %s %s/%s\n", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+				fmt.Fprintf(env.Stdout, "mtukit %s\n", versionLine())
 				return nil
 			},
 		}
 	})
+}
+
+// versionLine is what `mtukit version` and `mtukit --version` print after
+// the name: the version, the Go release, and the platform.
+func versionLine() string {
+	v := Version
+	if bi, ok := debug.ReadBuildInfo(); ok && v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		v = bi.Main.Version
+	}
+	return fmt.Sprintf("%s %s %s/%s", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
