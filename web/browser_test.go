@@ -351,4 +351,28 @@ func TestBrowser(t *testing.T) {
 	if body := eval(`document.body.innerText`); strings.Contains(body, "strconv") || strings.Contains(body, "invalid syntax") {
 		t.Errorf("the page shows Go's parser text")
 	}
+
+	// The preset picker: a preset fills the stack, link MTU and family, and
+	// shows its published figure and source; the MSS is calc's for it.
+	pr, err := encap.LookupPreset("cloudflare-magic-wan-gre")
+	if err != nil {
+		t.Fatal(err)
+	}
+	do("preset",
+		chromedp.SetValue(chromedp.ID("preset"), pr.Name),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Evaluate[bool](`document.getElementById('preset').dispatchEvent(new Event('input', {bubbles: true}))`)(ctx, tg)
+			return err
+		}),
+		waitFor(`document.querySelector('#results h2 code') !== null && document.querySelector('#results h2 code').textContent === '`+pr.Stack+`'`),
+	)
+	if pr.Published.Quantity != encap.QuantityMSSIPv4 {
+		t.Fatalf("preset %s publishes %s; the test reads the IPv4 MSS", pr.Name, pr.Published.Quantity)
+	}
+	if got := text("#mss4"); got != strconv.Itoa(pr.Published.Value) {
+		t.Errorf("preset %s: page MSS %s, published %d", pr.Name, got, pr.Published.Value)
+	}
+	if got := eval(`[...document.querySelectorAll('#preset-src p')].filter(p => !p.hidden).map(p => p.textContent).join('|')`); !strings.Contains(got, pr.Source.Title) || !strings.Contains(got, "Published IPv4 MSS 1436") {
+		t.Errorf("preset source shown: %q", got)
+	}
 }

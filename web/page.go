@@ -66,6 +66,35 @@ type preset struct {
 
 var presets = []preset{{"Ethernet", 1500}, {"PPPoE", 1492}, {"Jumbo", 9000}, {"LTE", 1428}, {"IPv6 minimum", 1280}, {"Baby jumbo (RFC 4638)", 1508}}
 
+// stackPreset is a row of the preset picker.
+type stackPreset struct {
+	encap.Preset
+	Computed int
+	// Where is the source's address without its scheme: shown as text to
+	// copy, since the page links nowhere outside the binary.
+	Where    string
+	Selected bool
+}
+
+// stackPresets lists encap's presets for the picker, selecting the one
+// whose stack, link MTU and family the form has.
+func stackPresets(f formView) []stackPreset {
+	var out []stackPreset
+	sel := false
+	for _, p := range encap.Presets() {
+		got, err := p.Computed()
+		if err != nil {
+			continue
+		}
+		r := stackPreset{Preset: p, Computed: got, Where: strings.TrimPrefix(strings.TrimPrefix(p.Source.URL, "https://"), "http://")}
+		if !sel && f.Stack == p.Stack && f.MTU == strconv.Itoa(p.LinkMTU) && f.Family == p.Family {
+			r.Selected, sel = true, true
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
 // formView holds the page's inputs as the user gave them. Tunnel and Step
 // are the path MTU search's: the tunnel family of the true path MTU ("": the
 // stack's own tunnel MTU) and ΔS.
@@ -134,6 +163,9 @@ type pageView struct {
 	MaxUpload  string
 	SimTunnels []string
 	SimSteps   []string
+	// StackPresets is the preset picker: encap's presets with their
+	// published figures and sources.
+	StackPresets []stackPreset
 	// FieldErrs is each page field's error, the first panel's that names
 	// it: shown once, next to the field.
 	FieldErrs map[string]string
@@ -348,7 +380,7 @@ func (s *Server) render(w http.ResponseWriter, name string, data any) {
 func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
 	f := formFrom(r.URL.Query())
 	v := pageView{Form: f, Presets: presets, Catalog: s.page.catalog, Builder: s.page.builder(f.Stack),
-		Calc: s.page.calc(f), MaxUpload: humanBytes(s.cfg.MaxUpload), SimTunnels: simTunnels, SimSteps: simSteps}
+		Calc: s.page.calc(f), MaxUpload: humanBytes(s.cfg.MaxUpload), SimTunnels: simTunnels, SimSteps: simSteps, StackPresets: stackPresets(f)}
 	v.Tput = s.tputView(r, f)
 	v.Sim = s.simView(r, f)
 	v.fieldErrs()

@@ -49,6 +49,14 @@ document.addEventListener('DOMContentLoaded', () => {
   function summarize() {
     $('sum-stack').textContent = stack.value || 'plain link';
     $('sum-mtu').textContent = $('mtu').value;
+    // The preset picker follows the inputs: the preset they match, if any,
+    // with its published figure and source.
+    const pick = $('preset');
+    if (!pick) return;
+    const o = [...pick.options].find((o) => o.value && o.dataset.stack === stack.value &&
+      o.dataset.mtu === $('mtu').value && o.dataset.family === $('family').value);
+    pick.value = o ? o.value : '';
+    document.querySelectorAll('#preset-src [data-preset]').forEach((p) => { p.hidden = !o || p.dataset.preset !== o.value; });
   }
   // On a phone, once a stack is set, the results come first: the inputs
   // fold to their summary line (a tap opens them).
@@ -112,6 +120,12 @@ document.addEventListener('DOMContentLoaded', () => {
   form.addEventListener('submit', (e) => { e.preventDefault(); refresh(true); });
   form.addEventListener('input', (e) => {
     const t = e.target;
+    if (t.id === 'preset') {
+      const o = t.selectedOptions[0];
+      if (o && o.value) { stack.value = o.dataset.stack; $('mtu').value = o.dataset.mtu; $('family').value = o.dataset.family; }
+      refresh(true);
+      return;
+    }
     if (t === stack) { refresh(false); return; }
     if (t.closest('#builder')) { stack.value = layers().join('/'); refresh(false); return; }
     if (['rtt', 'loss', 'window', 'rate', 'icmp', 'tunnel', 'step'].includes(t.id)) { history.replaceState(null, '', '?' + query()); tputSoon(); return; }
