@@ -297,6 +297,15 @@ func TestBrowser(t *testing.T) {
 				.slice(0, 5).map(el => el.tagName + (el.id ? '#' + el.id : '') + '.' + el.className + ' ' + Math.round(el.getBoundingClientRect().right)).join(' | '); })()`); got != "" {
 			t.Errorf("phone (%s): elements past the right edge: %s", sc, got)
 		}
+		// What scrolls sideways says so: a visible hint above it.
+		if got := eval(`[...document.querySelectorAll('.scroll')].filter(el => el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1)
+			.filter(el => { const h = el.previousElementSibling; return !(h && h.classList.contains('scroll-hint') && h.offsetParent !== null); })
+			.map(el => el.parentElement.id + ':' + (el.firstElementChild && el.firstElementChild.className.baseVal !== undefined ? el.firstElementChild.className.baseVal : el.firstElementChild.className)).join(' | ')`); got != "" {
+			t.Errorf("phone (%s): scrolls sideways without a hint: %s", sc, got)
+		}
+		if n := eval(`String([...document.querySelectorAll('.scroll')].filter(el => el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1).length)`); n == "0" {
+			t.Errorf("phone (%s): nothing scrolls sideways, yet the blueprint is drawn at 640 px at least", sc)
+		}
 		shoot("web-phone-" + sc + ".png")
 		scrollTo("tp-h")
 		shoot("web-phone-" + sc + "-chart.png")
