@@ -48,3 +48,26 @@ func TestErrorsInWords(t *testing.T) {
 		t.Errorf("only %d bad values refused: the table is not reaching the parameters", n)
 	}
 }
+
+// TestPageTypoWithoutScript: the first load of a shared URL with a typo in
+// the stack (no JavaScript needed) puts the message next to the stack field,
+// keeps the builder's other layers, and repeats the message only in the
+// panels' hidden copies.
+func TestPageTypoWithoutScript(t *testing.T) {
+	h := web.New(testConfig())
+	body := get(t, h, "/?stack="+url.QueryEscape("pppoe/vlan/gre")).Body.String()
+	slot := regexp.MustCompile(`<p class="err field-err" id="err-stack" data-field="stack" role="alert">([^<]+)</p>`).FindStringSubmatch(body)
+	if slot == nil || !strings.Contains(slot[1], "unknown layer &#34;vlan&#34;") {
+		t.Fatalf("no stack error next to the field: %v", slot)
+	}
+	for _, want := range []string{`data-name="pppoe"`, `data-raw="vlan"`, `data-name="gre"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("builder lacks %s", want)
+		}
+	}
+	shown := strings.Count(body, slot[1])
+	hidden := len(regexp.MustCompile(`<p class="ferr" data-param="stack" hidden>[^<]*unknown layer`).FindAllString(body, -1))
+	if shown-hidden != 1 {
+		t.Errorf("the stack error is in the page %d times, %d of them hidden: want it shown once", shown, hidden)
+	}
+}
