@@ -41,6 +41,7 @@ type Report struct {
 	Payload      Payload          `json:"payload_per_segment"`
 	Overhead     Overhead         `json:"overhead"`
 	Layers       []encap.LayerMTU `json:"layers"`
+	Arithmetic   Arithmetic       `json:"arithmetic"`
 	Status       string           `json:"status"`
 	StatusReason string           `json:"status_reason"`
 	Efficiency   Efficiency       `json:"efficiency"`
@@ -179,6 +180,7 @@ func Calc(opts Options) (*Report, error) {
 	if t >= 1280 {
 		r.MSS.IPv6 = mss.ForMTU(t, encap.IPv6)
 	}
+	r.Arithmetic = arithmetic(st, r)
 	ob := optionBytes(opts.TCP)
 	r.Payload = Payload{Options: optionsText(opts.TCP), OptionBytes: ob,
 		IPv4: max(r.MSS.IPv4-ob, 0), IPv4Timestamps: max(r.MSS.IPv4-12, 0)}

@@ -54,6 +54,7 @@ func (r *Report) WriteText(w io.Writer, vendors []string) error {
 	}
 	fmt.Fprintf(tw, "  status\t%s\t%s\n", r.Status, r.StatusReason)
 	tw.Flush()
+	p.f("\nArithmetic\n  %s\n", r.Arithmetic.Text)
 	e := r.Efficiency
 	p.f("\nEfficiency of a full-size %s segment (%d bytes on the link)\n", e.Family, e.WireBytes)
 	p.f("  %s\n", bar(e, 60))

@@ -192,35 +192,198 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("first finding %q, want ptb_suspicious", code)
 	}
 
-	// Screenshots for a person: desktop light, phone dark.
-	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
+	// The arithmetic: one linked term per layer, as advise computes them,
+	// each link landing on that layer's label in the blueprint.
+	var terms []string
+	for _, tm := range want.Arithmetic.Terms {
+		terms = append(terms, strconv.Itoa(tm.Bytes))
 	}
-	p := screenshotPath("mtukit-web-desktop.png")
-	if err := os.WriteFile(p, shot, 0o644); err != nil {
-		t.Fatal(err)
+	if got := eval(`[...document.querySelectorAll('#arith a')].map(a => a.dataset.bytes).join(',')`); got != strings.Join(terms, ",") {
+		t.Errorf("arithmetic terms %q, want %q", got, strings.Join(terms, ","))
 	}
-	t.Logf("screenshot: %s", p)
-	do("phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
-	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
-		Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}}); err != nil {
-		t.Fatal(err)
+	if got := eval(`String([...document.querySelectorAll('#arith a')].every(a => { const el = document.querySelector(a.getAttribute('href')); return el !== null && el.closest('svg.blueprint') !== null; }))`); got != "true" {
+		t.Errorf("an arithmetic term does not link to its layer in the blueprint")
 	}
-	do("phone", chromedp.Navigate(srv.URL+"/"+search), chromedp.WaitVisible(chromedp.ID("mss4")))
-	if eval(`String(document.documentElement.scrollWidth > window.innerWidth + 1)`) != "false" {
-		t.Errorf("the page is wider than a 390-pixel phone screen")
+
+	// The goodput chart: at least three y ticks, and the legend (HTML)
+	// outside the plot area.
+	if n := eval(`String(document.querySelectorAll('#tput .chart-wide .ytick').length)`); n < "3" || len(n) != 1 {
+		t.Errorf("%s y ticks on the goodput chart", n)
 	}
-	// One phone screen at a time: the top, the results, the blueprint.
-	for i, sel := range []string{"header", "#results", "#results .scroll"} {
-		do("scroll", chromedp.ScrollIntoView(chromedp.CSS(sel)))
-		if shot, err = chromedp.Run(ctx, chromedp.CaptureScreenshot()); err != nil {
+	if got := eval(`(() => { const pa = document.querySelector('#tput .chart-wide .plot-area').getBoundingClientRect();
+		const bad = [...document.querySelectorAll('#tput .chart-legend li')].filter(li => { const r = li.getBoundingClientRect();
+			return r.right > pa.left && r.left < pa.right && r.bottom > pa.top && r.top < pa.bottom; });
+		return bad.map(li => li.textContent).join('|'); })()`); got != "" {
+		t.Errorf("legend entries over the plot area: %s", got)
+	}
+
+	// The path MTU search panel takes the tunnel family and ΔS.
+	do("sim tunnel and step",
+		chromedp.SetValue(chromedp.ID("tunnel"), "ipsec"),
+		chromedp.SetValue(chromedp.ID("step"), "32"),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Evaluate[bool](`document.getElementById('step').dispatchEvent(new Event('input', {bubbles: true}))`)(ctx, tg)
+			return err
+		}),
+		waitFor(`document.querySelector('#sim tr[data-strategy="linear"]') !== null && document.querySelector('#sim p').textContent.includes('ipsec')`),
+	)
+	if got := eval(`[...document.querySelectorAll('#sim tr[data-strategy="linear"] td')].map(td => td.textContent).slice(0, 3).join(',')`); got != "linear,32,ipsec" {
+		t.Errorf("sim row for linear: %q, want linear,32,ipsec", got)
+	}
+
+	// Screenshots for a person: desktop light and dark, phone light and
+	// dark. With $MTUKIT_SCREENSHOTS set (docs/web.md), they are the docs'.
+	shoot := func(name string) {
+		t.Helper()
+		shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		if err != nil {
 			t.Fatal(err)
 		}
-		p = screenshotPath("mtukit-web-phone-dark-" + strconv.Itoa(i+1) + ".png")
+		p := screenshotPath(name)
 		if err := os.WriteFile(p, shot, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("screenshot: %s", p)
+		t.Logf("screenshot: %s (%d bytes)", p, len(shot))
+	}
+	scrollTo := func(id string) {
+		t.Helper()
+		eval(`document.getElementById('` + id + `').scrollIntoView({block: 'start'}); 'ok'`)
+	}
+	scheme := func(s string) {
+		t.Helper()
+		if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: s}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, sc := range []string{"light", "dark"} {
+		scheme(sc)
+		do("desktop "+sc, chromedp.Navigate(srv.URL+"/"+search), chromedp.WaitVisible(chromedp.ID("mss4")),
+			waitFor(`document.getElementById('tput-mss') !== null`))
+		shoot("web-desktop-" + sc + ".png")
+		scrollTo("res-h")
+		shoot("web-desktop-" + sc + "-results.png")
+		scrollTo("tp-h")
+		shoot("web-desktop-" + sc + "-charts.png")
+	}
+
+	// A phone: results first, nothing wider than the screen.
+	do("phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(1), chromedp.EmulateMobile))
+	for _, sc := range []string{"light", "dark"} {
+		scheme(sc)
+		do("phone "+sc, chromedp.Navigate(srv.URL+"/"+search), chromedp.WaitVisible(chromedp.ID("mss4")),
+			waitFor(`document.getElementById('tput-mss') !== null && document.getElementById('sim-best') !== null`))
+		// The MSS and the tunnel MTU on the first screen, without scrolling.
+		if got := eval(`(() => { if (window.scrollY !== 0) return 'scrolled to ' + window.scrollY;
+			return ['mss4', 'mss6', 'tmtu'].filter(id => { const r = document.getElementById(id).getBoundingClientRect();
+				return !(r.top >= 0 && r.bottom <= window.innerHeight && r.width > 0); }).join(','); })()`); got != "" {
+			t.Errorf("phone (%s): not visible on the first screen: %s", sc, got)
+		}
+		// Nothing overflows sideways: the page, and every element that is
+		// not inside a container that scrolls it (with its cue).
+		if got := eval(`String(document.documentElement.scrollWidth) + '/' + document.documentElement.clientWidth`); func() bool {
+			a, b, _ := strings.Cut(got, "/")
+			x, _ := strconv.Atoi(a)
+			y, _ := strconv.Atoi(b)
+			return x > y
+		}() {
+			t.Errorf("phone (%s): the page is %s pixels wide", sc, got)
+		}
+		if got := eval(`(() => { const w = document.documentElement.clientWidth;
+			return [...document.querySelectorAll('body *')].filter(el => { const r = el.getBoundingClientRect();
+				if (!(r.width > 0 && (r.right > w + 0.5 || r.left < -0.5)) || el.closest('.skip, .sr-only, summary')) return false;
+				for (let a = el.parentElement; a; a = a.parentElement) { const o = getComputedStyle(a).overflowX; if (o === 'auto' || o === 'scroll') return false; }
+				return true; })
+				.slice(0, 5).map(el => el.tagName + (el.id ? '#' + el.id : '') + '.' + el.className + ' ' + Math.round(el.getBoundingClientRect().right)).join(' | '); })()`); got != "" {
+			t.Errorf("phone (%s): elements past the right edge: %s", sc, got)
+		}
+		// What scrolls sideways says so: a visible hint above it.
+		if got := eval(`[...document.querySelectorAll('.scroll')].filter(el => el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1)
+			.filter(el => { const h = el.previousElementSibling; return !(h && h.classList.contains('scroll-hint') && h.offsetParent !== null); })
+			.map(el => el.parentElement.id + ':' + (el.firstElementChild && el.firstElementChild.className.baseVal !== undefined ? el.firstElementChild.className.baseVal : el.firstElementChild.className)).join(' | ')`); got != "" {
+			t.Errorf("phone (%s): scrolls sideways without a hint: %s", sc, got)
+		}
+		if n := eval(`String([...document.querySelectorAll('.scroll')].filter(el => el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1).length)`); n == "0" {
+			t.Errorf("phone (%s): nothing scrolls sideways, yet the blueprint is drawn at 640 px at least", sc)
+		}
+		shoot("web-phone-" + sc + ".png")
+		scrollTo("tp-h")
+		shoot("web-phone-" + sc + "-chart.png")
+	}
+
+	// A typo in the stack: one message, in words, next to the stack field;
+	// the builder keeps the layers it understood.
+	do("typo",
+		chromedp.Navigate(srv.URL+"/"+search), chromedp.WaitVisible(chromedp.ID("mss4")),
+		chromedp.Click(chromedp.CSS("#inputs > summary")),
+		chromedp.SetValue(chromedp.ID("stack"), "pppoe/vlan/gre"),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Evaluate[bool](`document.getElementById('stack').dispatchEvent(new Event('change', {bubbles: true}))`)(ctx, tg)
+			return err
+		}),
+		waitFor(`document.getElementById('err-stack').textContent !== '' && document.querySelector('#builder li.layer.bad') !== null`),
+	)
+	msg := text("#err-stack")
+	if !strings.Contains(msg, `unknown layer "vlan"`) {
+		t.Errorf("stack error %q", msg)
+	}
+	if got := eval(`[...document.querySelectorAll('body *')].filter(el => el.offsetParent !== null && el.children.length === 0 && el.textContent.includes('unknown layer')).map(el => el.tagName + '#' + el.id + '.' + el.className).join(' | ')`); got != "P#err-stack.err field-err" {
+		t.Errorf("the stack error shows in %s, want only next to the stack field", got)
+	}
+	if got := eval(`[...document.querySelectorAll('#builder li.layer')].map(li => li.dataset.name || '?' + li.dataset.raw).join('/')`); got != "pppoe/?vlan/gre" {
+		t.Errorf("builder after a typo: %q, want pppoe/?vlan/gre", got)
+	}
+	if got := eval(`document.getElementById('stack').getAttribute('aria-invalid')`); got != "true" {
+		t.Errorf("stack field aria-invalid %q", got)
+	}
+	// A bad number: its own field says so, in words.
+	do("bad loss",
+		chromedp.SetValue(chromedp.ID("stack"), spec),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Evaluate[bool](`document.getElementById('stack').dispatchEvent(new Event('change', {bubbles: true}))`)(ctx, tg)
+			return err
+		}),
+		waitFor(`document.getElementById('err-stack').textContent === '' && document.querySelector('#builder li.layer.bad') === null`),
+		chromedp.SetValue(chromedp.ID("loss"), "1%"),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Evaluate[bool](`document.getElementById('loss').dispatchEvent(new Event('input', {bubbles: true}))`)(ctx, tg)
+			return err
+		}),
+		waitFor(`document.getElementById('err-loss').textContent !== ''`),
+	)
+	if msg := text("#err-loss"); !strings.HasPrefix(msg, `loss "1%": want a number`) {
+		t.Errorf("loss error %q", msg)
+	}
+	if got := eval(`String([...document.querySelectorAll('.err')].filter(el => el.offsetParent !== null && el.textContent !== '').length)`); got != "1" {
+		t.Errorf("%s error messages shown for one bad field", got)
+	}
+	if body := eval(`document.body.innerText`); strings.Contains(body, "strconv") || strings.Contains(body, "invalid syntax") {
+		t.Errorf("the page shows Go's parser text")
+	}
+
+	// The preset picker: a preset fills the stack, link MTU and family, and
+	// shows its published figure and source; the MSS is calc's for it.
+	pr, err := encap.LookupPreset("cloudflare-magic-wan-gre")
+	if err != nil {
+		t.Fatal(err)
+	}
+	do("preset",
+		chromedp.SetValue(chromedp.ID("preset"), pr.Name),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Evaluate[bool](`document.getElementById('preset').dispatchEvent(new Event('input', {bubbles: true}))`)(ctx, tg)
+			return err
+		}),
+		waitFor(`document.querySelector('#results h2 code') !== null && document.querySelector('#results h2 code').textContent === '`+pr.Stack+`'`),
+	)
+	if pr.Published.Quantity != encap.QuantityMSSIPv4 {
+		t.Fatalf("preset %s publishes %s; the test reads the IPv4 MSS", pr.Name, pr.Published.Quantity)
+	}
+	// Read in one evaluation: a node looked up, then read, can be swapped
+	// out in between by a late fragment.
+	if got := eval(`document.getElementById('mss4').textContent`); got != strconv.Itoa(pr.Published.Value) {
+		t.Errorf("preset %s: page MSS %s, published %d", pr.Name, got, pr.Published.Value)
+	}
+	if got := eval(`[...document.querySelectorAll('#preset-src p')].filter(p => !p.hidden).map(p => p.textContent).join('|')`); !strings.Contains(got, pr.Source.Title) || !strings.Contains(got, "Published IPv4 MSS 1436") {
+		t.Errorf("preset source shown: %q", got)
 	}
 }

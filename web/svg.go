@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/mtukit/mtukit/advise"
+	"github.com/mtukit/mtukit/encap"
 )
 
 // The SVGs are drawn with classes and presentation attributes only (no
@@ -17,7 +18,11 @@ const svgWidth = 1000.0
 // blueprintSVG draws a full-size segment to scale (one strip for the whole
 // packet against the link MTU) and its headers magnified (one strip where
 // every header byte has the same width and the payload is cut short).
-func blueprintSVG(b advise.Blueprint, linkMTU int) template.HTML {
+//
+// Each layer's label under the magnified strip gets an id (returned by
+// layer index), which the page's arithmetic links to.
+func blueprintSVG(b advise.Blueprint, linkMTU int, layers []encap.LayerMTU) (template.HTML, map[int]string) {
+	ids := map[int]string{}
 	var sb strings.Builder
 	outside, nonPayload, payload := 0, 0, 0
 	for _, f := range b.Fields {
@@ -98,6 +103,7 @@ func blueprintSVG(b advise.Blueprint, linkMTU int) template.HTML {
 	}
 	// Which layer each run of fields belongs to, under the magnified strip.
 	start, cur := 0.0, "\x00"
+	seen, afterPayload := map[string]int{}, false
 	flush := func(end float64) {
 		if cur == "\x00" || end-start < 1 {
 			return
@@ -106,7 +112,28 @@ func blueprintSVG(b advise.Blueprint, linkMTU int) template.HTML {
 		if name == "" {
 			name = "inner " + b.Family
 		}
-		fmt.Fprintf(&sb, `<path class="tick" d="M%.2f %.1f v6 H%.2f v-6"/>`, start+1, y2+h2+4, end-1)
+		id := ""
+		if cur != "" && !afterPayload {
+			// The k-th header run of a spec is the k-th layer with it
+			// (headers come wire inwards).
+			k := seen[cur]
+			seen[cur]++
+			for i, l := range layers {
+				if l.Spec == cur {
+					if k == 0 {
+						id = fmt.Sprintf("bp-L%d", i)
+						ids[i] = id
+						break
+					}
+					k--
+				}
+			}
+		}
+		if id != "" {
+			fmt.Fprintf(&sb, `<path id="%s" class="tick" d="M%.2f %.1f v6 H%.2f v-6"/>`, id, start+1, y2+h2+4, end-1)
+		} else {
+			fmt.Fprintf(&sb, `<path class="tick" d="M%.2f %.1f v6 H%.2f v-6"/>`, start+1, y2+h2+4, end-1)
+		}
 		if end-start >= float64(len(name))*7 {
 			fmt.Fprintf(&sb, `<text class="cap mid" x="%.2f" y="%.1f">%s</text>`, (start+end)/2, y2+h2+24, template.HTMLEscapeString(name))
 		}
@@ -121,11 +148,14 @@ func blueprintSVG(b advise.Blueprint, linkMTU int) template.HTML {
 			flush(pos)
 			cur, start = f.Layer, pos
 		}
+		if f.Role == "payload" {
+			afterPayload = true
+		}
 		pos += w
 	}
 	flush(pos)
 	sb.WriteString(`</svg>`)
-	return template.HTML(sb.String())
+	return template.HTML(sb.String()), ids
 }
 
 func roleClass(role string, layer int) string {

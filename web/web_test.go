@@ -339,7 +339,7 @@ func TestPage(t *testing.T) {
 		t.Errorf("builder fragment: %s", w.Body)
 	}
 	w = get(t, h, "/tput/fragment?stack=vxlan&rtt=100ms&loss=0.01")
-	if !strings.Contains(w.Body.String(), `id="tput-mss"`) || !strings.Contains(w.Body.String(), "data:image/svg&#43;xml;base64,") {
+	if !strings.Contains(w.Body.String(), `id="tput-mss"`) || !strings.Contains(w.Body.String(), `<svg class="tchart"`) {
 		t.Errorf("tput fragment: %s", w.Body)
 	}
 	w = get(t, h, "/tput/fragment?loss=7")

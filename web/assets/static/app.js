@@ -10,6 +10,7 @@ document.addEventListener('DOMContentLoaded', () => {
 
   // The spec of one builder row, from its controls.
   const layerSpec = (li) => {
+    if (li.dataset.raw) return li.dataset.raw; // a layer that does not parse: kept as typed
     const args = [];
     li.querySelectorAll('[data-arg]').forEach((c) => {
       if (c.type === 'checkbox') { if (c.checked) args.push(c.value); }
@@ -26,7 +27,40 @@ document.addEventListener('DOMContentLoaded', () => {
     return q;
   };
 
-  const swap = (id, html) => { const el = $(id); if (el) el.innerHTML = html; };
+  const swap = (id, html) => { const el = $(id); if (el) { el.innerHTML = html; syncErrors(); } };
+
+  // Each error shows once, next to its field: the panels carry them hidden
+  // (data-param), the first one per field fills that field's slot.
+  function syncErrors() {
+    const got = {};
+    document.querySelectorAll('#results .ferr[data-param], #tput .ferr[data-param], #sim .ferr[data-param]').forEach((p) => {
+      if (!(p.dataset.param in got)) got[p.dataset.param] = p.textContent;
+    });
+    document.querySelectorAll('.field-err').forEach((slot) => {
+      const msg = got[slot.dataset.field] || '';
+      if (slot.textContent !== msg) slot.textContent = msg;
+      const input = form.querySelector('[name="' + slot.dataset.field + '"]');
+      if (input) { if (msg) input.setAttribute('aria-invalid', 'true'); else input.removeAttribute('aria-invalid'); }
+    });
+  }
+
+  // The one-line summary of the inputs, shown when they are folded (phones).
+  const inputs = $('inputs');
+  function summarize() {
+    $('sum-stack').textContent = stack.value || 'plain link';
+    $('sum-mtu').textContent = $('mtu').value;
+    // The preset picker follows the inputs: the preset they match, if any,
+    // with its published figure and source.
+    const pick = $('preset');
+    if (!pick) return;
+    const o = [...pick.options].find((o) => o.value && o.dataset.stack === stack.value &&
+      o.dataset.mtu === $('mtu').value && o.dataset.family === $('family').value);
+    pick.value = o ? o.value : '';
+    document.querySelectorAll('#preset-src [data-preset]').forEach((p) => { p.hidden = !o || p.dataset.preset !== o.value; });
+  }
+  // On a phone, once a stack is set, the results come first: the inputs
+  // fold to their summary line (a tap opens them).
+  if (inputs && stack.value && matchMedia('(max-width: 760px)').matches) inputs.open = false;
 
   // refresh re-renders the results (and the builder when its shape changed),
   // keeping the focus on the control that had it.
@@ -54,9 +88,11 @@ document.addEventListener('DOMContentLoaded', () => {
       if (f) f.focus();
       else if (inBuilder) $('add-layer').focus(); // its row is gone: go to "Add layer"
     } else swap('results', html);
+    summarize();
     // One short sentence for screen readers instead of the whole panel.
-    const err = document.querySelector('#results .err');
-    $('announce').textContent = err ? err.textContent : $('mss4') ?
+    const err = document.querySelector('.field-err:not(:empty), #results .err');
+    // (An error is announced by its field's slot, a live alert.)
+    $('announce').textContent = err ? '' : $('mss4') ?
       'MSS ' + $('mss4').textContent + ' IPv4, ' + $('mss6').textContent + ' IPv6; tunnel MTU ' + $('tmtu').textContent + '; ' + $('status').textContent : '';
     tabs();
     tputSoon();
@@ -84,9 +120,15 @@ document.addEventListener('DOMContentLoaded', () => {
   form.addEventListener('submit', (e) => { e.preventDefault(); refresh(true); });
   form.addEventListener('input', (e) => {
     const t = e.target;
+    if (t.id === 'preset') {
+      const o = t.selectedOptions[0];
+      if (o && o.value) { stack.value = o.dataset.stack; $('mtu').value = o.dataset.mtu; $('family').value = o.dataset.family; }
+      refresh(true);
+      return;
+    }
     if (t === stack) { refresh(false); return; }
     if (t.closest('#builder')) { stack.value = layers().join('/'); refresh(false); return; }
-    if (['rtt', 'loss', 'window', 'rate', 'icmp'].includes(t.id)) { history.replaceState(null, '', '?' + query()); tputSoon(); return; }
+    if (['rtt', 'loss', 'window', 'rate', 'icmp', 'tunnel', 'step'].includes(t.id)) { history.replaceState(null, '', '?' + query()); tputSoon(); return; }
     if (t.name) refresh(false);
   });
   // A typed spec rebuilds the builder once the user leaves the field.
@@ -159,4 +201,5 @@ document.addEventListener('DOMContentLoaded', () => {
   });
 
   tabs();
+  syncErrors();
 });
