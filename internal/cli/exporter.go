@@ -73,13 +73,6 @@ by the flags below; see docs/monitor.md for fleets.`,
 }
 
 func runExporter(env *Env, o *exporterOptions) error {
-	if o.config == "" {
-		return usagef("--config: required (a YAML file with modules)")
-	}
-	cfg, err := exporter.LoadFile(o.config)
-	if err != nil {
-		return usagef("--config %v", err)
-	}
 	switch {
 	case o.concurrency < 1:
 		return usagef("--concurrency %d: want at least 1", o.concurrency)
@@ -89,6 +82,13 @@ func runExporter(env *Env, o *exporterOptions) error {
 		return usagef("--max-paths %d: want 0 (none) or more", o.maxPaths)
 	case o.offset < 0:
 		return usagef("--timeout-offset %s: want 0 or more", o.offset)
+	}
+	if o.config == "" {
+		return usagef("--config: required (a YAML file with modules)")
+	}
+	cfg, err := exporter.LoadFile(o.config)
+	if err != nil {
+		return usagef("--config %v", err)
 	}
 	if o.check {
 		fmt.Fprintf(env.Stdout, "%s: %d modules OK\n", o.config, len(cfg.Modules))
