@@ -555,7 +555,7 @@ func FuzzClamp(f *testing.F) {
 	add(framing{fr: FramePPP}, mkIP(f, encap.IPv6, FlagSYN, optsMSS, nil))
 	add(framing{fr: FrameEthernet}, mkIP(f, encap.IPv4, FlagACK, nil, []byte("hello")))
 	f.Fuzz(func(t *testing.T, pkt []byte, fr uint8, target uint16, insert, nft bool) {
-		fm := Framing(fr % 6)
+		fm := Framing(fr % uint8(numFramings))
 		if target == 0 {
 			target = 1
 		}
