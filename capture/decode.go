@@ -70,9 +70,9 @@ type Decoder struct {
 	geneve layers.Geneve
 	gtp    layers.GTPv1U
 	lk     mss.Link // the link locator's result, reused
-	snap   bool   // the frame was cut by the snap length
-	base   []byte // the buffer being decoded, to find a slice's offset in it
-	wire   int    // the buffer's size on the wire
+	snap   bool     // the frame was cut by the snap length
+	base   []byte   // the buffer being decoded, to find a slice's offset in it
+	wire   int      // the buffer's size on the wire
 }
 
 // wireLeft is how many bytes of the frame on the wire start at data (a
