@@ -215,7 +215,7 @@ func clampPcap(r io.Reader, w io.Writer, c *mss.Clamper, rep *ClampReport) error
 
 // clampPcapng rewrites a pcapng stream read by pcapgo.
 func clampPcapng(r io.Reader, w io.Writer, c *mss.Clamper, rep *ClampReport) error {
-	nr, err := pcapgo.NewNgReader(r, pcapgo.NgReaderOptions{})
+	nr, err := pcapgo.NewNgReader(r, pcapgo.NgReaderOptions{WantMixedLinkType: true}) // without it pcapgo drops the packets of every interface whose link type differs from the first
 	if err != nil {
 		return inputErrorf("pcapng section header: %s", lowerFirst(err.Error()))
 	}

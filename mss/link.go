@@ -382,21 +382,15 @@ func (l *Link) mpls(buf []byte, off int) {
 	}
 }
 
-// pppoe reads a PPPoE session header at off (RFC 2516 §4: version 1, type
-// 1, code 0) and the PPP protocol field after it. The length field is not
-// trusted for the packet's end (captures have it wrong where the IP length
-// is right) but its place is kept for an inserted option.
+// pppoe reads a PPPoE session header at off and the PPP protocol field
+// after it. Version, type and code are not checked (RFC 2516 §4 fixes them
+// at 1, 1 and 0): the session EtherType says PPP follows, and Wireshark
+// reads the packet whatever they hold. The length field is not trusted
+// for the packet's end (captures have it wrong where the IP length is
+// right) but its place is kept for an inserted option.
 func (l *Link) pppoe(buf []byte, off int) {
 	if len(buf) < off+6 {
 		l.short(LinkPPPoE, off)
-		return
-	}
-	if buf[off] != 0x11 {
-		l.bad(LinkPPPoE, off, "version "+itoa(int(buf[off]>>4))+" type "+itoa(int(buf[off]&15))+" (want 1 and 1)")
-		return
-	}
-	if buf[off+1] != 0 { // a discovery code on the session EtherType
-		l.notIP(off)
 		return
 	}
 	if !l.push(LinkPPPoE, off) {
@@ -427,12 +421,10 @@ func (l *Link) ppp(buf []byte, off int, hdlc bool) {
 
 // pppProto reads the PPP protocol field at p (of the header at hdr): one
 // byte when the first is odd (protocol field compression, RFC 1661 §6.5),
-// else two; PPP's own address and control fields are skipped too (PPPoE
-// forbids them, RFC 2516 §7, but a sender that keeps them is read).
+// else two. In PPPoE the protocol follows the PPPoE header directly (RFC
+// 2516 §4, §7): ff 03 there reads as protocol 0xff03, not IP, as Linux's
+// ppp_generic and Wireshark read it.
 func (l *Link) pppProto(buf []byte, hdr, p int, at LinkLayer) {
-	if at == LinkPPPoE && len(buf) >= p+2 && buf[p] == 0xff && buf[p+1] == 0x03 {
-		p += 2
-	}
 	if len(buf) < p+1 {
 		l.short(at, hdr)
 		return
