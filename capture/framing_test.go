@@ -3,6 +3,8 @@ package capture
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
+	"slices"
 	"os"
 	"path/filepath"
 	"testing"
@@ -360,4 +362,146 @@ func writePcapBE(link layers.LinkType, frames [][]byte) []byte {
 		b = append(b, f...)
 	}
 	return b
+}
+
+// TestFramingsCut cuts every framing's SYN at every length. Cut by the
+// snap length (the original length is the whole frame), a frame is never
+// malformed; cut short on the wire (its original length is what is left),
+// a header that does not fit is malformed. Either way a TCP header is only
+// reported with the SYN's own MSS, never a wrong one.
+func TestFramingsCut(t *testing.T) {
+	for i, tc := range framingCases(t) {
+		frame := tc.frame(synFor(t, i, tc.v6))
+		var d Decoder
+		for n := 0; n < len(frame); n++ {
+			for _, snap := range []bool{true, false} {
+				p := Packet{WireLen: n}
+				if snap {
+					p.WireLen = len(frame)
+				}
+				err := d.Decode(tc.link, frame[:n], &p)
+				if snap && err != nil {
+					t.Errorf("%s cut to %d by the snap length: %v", tc.name, n, err)
+				}
+				if p.L4 == 6 && !p.TCP.OptsCut {
+					if s, err := readOptions(p.TCP.Header); err == nil && s.MSS != 0 && int(s.MSS) != 1000+i {
+						t.Errorf("%s cut to %d: MSS %d", tc.name, n, s.MSS)
+					}
+				}
+			}
+		}
+		// A frame that ends inside its IP header, the link headers whole,
+		// is malformed, and the error names the IP layer.
+		ipLen := 20
+		if tc.v6 {
+			ipLen = 40
+		}
+		if tc.notIP {
+			continue
+		}
+		at := len(frame) - len(synFor(t, i, tc.v6)) + ipLen - 1
+		if tc.clamp || tc.name == "MACsec integrity only, with SCI" || tc.name == "MACsec integrity only, no SCI" {
+			p := Packet{WireLen: at}
+			err := d.Decode(tc.link, frame[:at], &p)
+			var de *DecodeError
+			if !errors.As(err, &de) || (de.Layer != LayerIPv4 && de.Layer != LayerIPv6) {
+				t.Errorf("%s ending inside its IP header: %v, want an ipv4/ipv6 decode error", tc.name, err)
+			}
+		}
+	}
+}
+
+// TestFramingsLying: headers whose lengths lie are malformed, counted with
+// their packet numbers by Analyze, and the rest of the file is read. (A
+// tunnel found by its UDP port alone, AYIYA or GRE in UDP, that does not
+// decode is plain UDP, as VXLAN and GENEVE are.)
+func TestFramingsLying(t *testing.T) {
+	syn := synFor(t, 0, false)
+	good := cat(ethHdr(0x0800), syn)
+	lying := []struct {
+		name  string
+		link  layers.LinkType
+		frame []byte
+	}{
+		{"pppoe ends inside its protocol field", layers.LinkTypeEthernet, cat(ethHdr(0x8864), []byte{0x11, 0, 0, 1, 0, 2, 0x00})},
+		{"ppp ends after ff 03", layers.LinkTypePPP, []byte{0xff, 0x03}},
+		{"nflog TLV length 2", 239, cat([]byte{2, 0, 0, 5}, []byte{2, 0, 9, 0}, syn)},
+		{"nflog TLV past the frame", 239, cat([]byte{2, 0, 0, 5}, []byte{0xff, 0, 1, 0}, syn)},
+		{"nsh length 1 word", layers.LinkTypeEthernet, cat(ethHdr(0x894f), []byte{0x0f, 0xc1, 0x01, 0x01, 0, 0, 1, 0xff}, syn)},
+		{"nsh length past the frame", layers.LinkTypeEthernet, cat(ethHdr(0x894f), []byte{0x0f, 0xff, 0x01, 0x01, 0, 0, 1, 0xff})},
+		{"macsec SCI cut", layers.LinkTypeEthernet, cat(ethHdr(0x88e5), []byte{0x20, 0, 0, 0, 0, 1, 2, 0, 0})},
+		{"ipoib 4 bytes", 242, []byte{8, 0, 0, 0}},
+		{"arcnet RFC 1201 cut", 129, []byte{1, 2, 0, 0, 212, 0}},
+		{"c-hdlc 3 bytes", 104, []byte{0x0f, 0, 8}},
+		{"pbb I-TAG cut", layers.LinkTypeEthernet, cat(ethHdr(0x88e7), []byte{0, 0, 0, 9}, macB)},
+		{"erspan III sub-header past the frame", layers.LinkTypeEthernet, tunnelFrame(t, layers.IPProtocolGRE,
+			&layers.GRE{SeqPresent: true, Seq: 5, Protocol: 0x22eb})([]byte{0x20, 0x64, 0x00, 0x07, 1, 2, 3, 4, 0, 0, 0, 1, 0})},
+		{"vlan tags beyond 16 headers", layers.LinkTypeEthernet, cat(ethHdr(0x8100), bytes.Repeat(cat([]byte{0, 1}, be16(0x8100)), 16), []byte{0, 1}, be16(0x0800), syn)},
+	}
+	var ps []ngPacket
+	ifaces := map[layers.LinkType]int{layers.LinkTypeEthernet: 0}
+	ps = append(ps, ngPacket{iface: 0, link: layers.LinkTypeEthernet, data: good})
+	var want []int64
+	for _, l := range lying {
+		idx, ok := ifaces[l.link]
+		if !ok {
+			idx = len(ifaces)
+			ifaces[l.link] = idx
+		}
+		ps = append(ps, ngPacket{iface: idx, link: l.link, data: l.frame})
+		want = append(want, int64(len(ps)))
+		ps = append(ps, ngPacket{iface: 0, link: layers.LinkTypeEthernet, data: good})
+	}
+	// each lying frame alone: a decode error
+	var d Decoder
+	for _, l := range lying {
+		p := Packet{WireLen: len(l.frame)}
+		if err := d.Decode(l.link, l.frame, &p); err == nil {
+			t.Errorf("%s: no error (stack %s, L4 %d)", l.name, p.Stack, p.L4)
+		}
+	}
+	r, err := Analyze(pcapngOf(t, ps), Options{MaxFindings: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Packets != int64(len(ps)) || r.Malformed != int64(len(lying)) {
+		t.Errorf("%d packets, %d malformed; want %d, %d", r.Packets, r.Malformed, len(ps), len(lying))
+	}
+	var got []int64
+	for _, f := range r.Findings {
+		if f.Code == CodeMalformedPacket {
+			got = f.Packets
+		}
+	}
+	if len(got) > len(want) || !slices.Equal(got, want[:len(got)]) || len(got) == 0 {
+		t.Errorf("malformed packets %v, want %v", got, want)
+	}
+}
+
+// TestFramingsAllocs: decoding a frame allocates nothing in any framing.
+func TestFramingsAllocs(t *testing.T) {
+	for i, tc := range framingCases(t) {
+		frame := tc.frame(synFor(t, i, tc.v6))
+		var d Decoder
+		var p Packet
+		n := testing.AllocsPerRun(200, func() {
+			p.WireLen = len(frame)
+			if err := d.Decode(tc.link, frame, &p); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if n != 0 {
+			t.Errorf("%s: %.1f allocations per decode, want 0", tc.name, n)
+		}
+	}
+	// and the clamp's locator, on every framing a clamp rewrites
+	c := &mss.Clamper{Target: mustMSS(t, 900)}
+	for i, tc := range framingCases(t) {
+		fr, _ := mss.LinkFraming(int(tc.link))
+		frame := tc.frame(synFor(t, i, tc.v6))
+		n := testing.AllocsPerRun(200, func() { c.Clamp(frame, fr) })
+		if n != 0 {
+			t.Errorf("clamp %s: %.1f allocations, want 0", tc.name, n)
+		}
+	}
 }

@@ -292,6 +292,10 @@ func (l *Link) macsec(buf []byte, off int) {
 	if !l.push(LinkMACsec, off) {
 		return
 	}
+	if len(buf) < off+h {
+		l.short(LinkMACsec, off)
+		return
+	}
 	if tci&0x0c != 0 { // E or C: encrypted or changed text, the EtherType is hidden
 		l.notIP(off + h)
 		return
@@ -573,12 +577,12 @@ func (l *Link) nflog(buf []byte) {
 			l.bad(LinkNFLOG, off, "TLV length "+itoa(n)+" (< 4)")
 			return
 		}
-		if len(buf) < off+n {
-			l.short(LinkNFLOG, off)
+		if typ&0x7fff == 9 { // NFULA_PAYLOAD: a cut one is the IP layer's to judge
+			l.found(off+4, f)
 			return
 		}
-		if typ&0x7fff == 9 { // NFULA_PAYLOAD
-			l.found(off+4, f)
+		if len(buf) < off+n {
+			l.short(LinkNFLOG, off)
 			return
 		}
 		off += (n + 3) &^ 3
