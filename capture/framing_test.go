@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"slices"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -164,7 +164,9 @@ func framingCases(t testing.TB) []framingCase {
 			return cat(ethHdr(0x88e5), []byte{0x2c, 0, 0, 0, 0, 1}, macA, []byte{0, 1}, be16(0x0800), ip, bytes.Repeat([]byte{0xcc}, 16))
 		}, false, "eth/macsec", false, true},
 		// RFC 2516 fixes version and type at 1; tshark reads any
-		{"pppoe version 2", layers.LinkTypeEthernet, func(ip []byte) []byte { return cat(ethHdr(0x8864), []byte{0x21}, pppoeHdr([]byte{0, 0x21}, ip)[1:], ip) }, false, "eth/pppoe/ipv4/tcp", true, false},
+		{"pppoe version 2", layers.LinkTypeEthernet, func(ip []byte) []byte {
+			return cat(ethHdr(0x8864), []byte{0x21}, pppoeHdr([]byte{0, 0x21}, ip)[1:], ip)
+		}, false, "eth/pppoe/ipv4/tcp", true, false},
 		{"NSH MD type 1", layers.LinkTypeEthernet, func(ip []byte) []byte {
 			return cat(ethHdr(0x894f), []byte{0x0f, 0xc6, 0x01, 0x01, 0, 0, 1, 0xff}, make([]byte, 16), ip)
 		}, false, "eth/nsh/ipv4/tcp", true, false},

@@ -122,8 +122,8 @@ func FuzzLocate(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x81, 0, 0, 1, 0x88, 0x64, 0x11, 0, 0, 1, 0, 2, 0x21, 0x45}, uint8(FrameEthernet)) // VLAN, PPPoE PFC
 	f.Add([]byte{0xff, 3, 0, 0x21, 0x45}, uint8(FramePPP))
 	f.Add([]byte{2, 0, 0, 1, 5, 0, 10, 0, 'x', 0, 0, 0, 24, 0, 9, 0, 0x45}, uint8(FrameNFLOG)) // TLV padding
-	f.Add([]byte{0x0f, 0xc6, 1, 1, 0x45}, uint8(FrameEthernet))                                 // NSH cut
-	f.Add(append(make([]byte, 12), 0x88, 0xe5, 0x20, 0, 0, 0, 0, 1), uint8(FrameEthernet))       // MACsec SCI cut
+	f.Add([]byte{0x0f, 0xc6, 1, 1, 0x45}, uint8(FrameEthernet))                                // NSH cut
+	f.Add(append(make([]byte, 12), 0x88, 0xe5, 0x20, 0, 0, 0, 0, 1), uint8(FrameEthernet))     // MACsec SCI cut
 	f.Add([]byte{1, 2, 0, 0, 212, 0}, uint8(FrameARCNET))
 	f.Fuzz(func(t *testing.T, buf []byte, fr uint8) {
 		var l Link
