@@ -286,6 +286,9 @@ func TestFramings(t *testing.T) {
 			want++
 		}
 	}
+	if n := rep.UnchangedReasons["integrity-protected"]; n != 2 {
+		t.Errorf("%d SYNs left alone inside MACsec, want 2 (%v)", n, rep.UnchangedReasons)
+	}
 	if rep.PacketsOut != len(cases) {
 		t.Errorf("clamp wrote %d packets of %d", rep.PacketsOut, len(cases))
 	}

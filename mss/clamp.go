@@ -132,7 +132,7 @@ const (
 	ReasonNoRoom              // no MSS option, and the buffer has no capacity for 4 more bytes
 	ReasonLowered             // ActionClamped
 	ReasonAdded               // ActionInserted
-	ReasonProtected           // inside MACsec with integrity only: a rewrite would break the ICV
+	ReasonProtected           // a SYN inside MACsec with integrity only: a rewrite would break the ICV (ActionUnchanged)
 )
 
 var reasonNames = [...]string{
@@ -243,6 +243,10 @@ func (c *Clamper) Clamp(buf []byte, fr Framing) ([]byte, Result) {
 	seg := buf[p.l4:p.end]
 	if seg[13]&(FlagSYN|FlagRST) != FlagSYN {
 		res.Action, res.Reason = ActionPass, ReasonNotSYN
+		return buf, res
+	}
+	if p.protected {
+		res.Action, res.Reason = ActionUnchanged, ReasonProtected
 		return buf, res
 	}
 	hl := int(seg[12]>>4) * 4

@@ -77,12 +77,13 @@ const (
 
 // packet is where the headers of one packet are, as found by locate.
 type packet struct {
-	family   encap.Family
-	l3, l4   int  // offsets of the IP and TCP headers
-	end      int  // end of the IP packet in the buffer (IP length, or the buffer end if shorter)
-	whole    bool // the buffer holds the whole IP packet, and its length field is exact
-	moreFrag bool // a first fragment: more fragments follow
-	pppoeLen int  // offset of the PPPoE length field; -1 without PPPoE
+	family    encap.Family
+	l3, l4    int  // offsets of the IP and TCP headers
+	end       int  // end of the IP packet in the buffer (IP length, or the buffer end if shorter)
+	whole     bool // the buffer holds the whole IP packet, and its length field is exact
+	moreFrag  bool // a first fragment: more fragments follow
+	pppoeLen  int  // offset of the PPPoE length field; -1 without PPPoE
+	protected bool // inside MACsec with integrity only
 }
 
 // locate finds the IP and TCP headers of buf. It returns reasonNone when
@@ -95,9 +96,7 @@ func locate(buf []byte, fr Framing) (packet, Reason) {
 	if l.Reason != ReasonNone {
 		return p, l.Reason
 	}
-	if l.Protected {
-		return p, ReasonProtected
-	}
+	p.protected = l.Protected
 	l3, family, r := l.Off, l.Family, ReasonNone
 	p.pppoeLen = l.PPPoELen
 	if len(buf) <= l3 {

@@ -139,3 +139,23 @@ func FuzzLocate(f *testing.F) {
 		}
 	})
 }
+
+// TestClampLeavesMACsec: a SYN inside integrity-only MACsec is found and
+// left alone (its ICV covers it); one in a frame the locator reads is
+// clamped.
+func TestClampLeavesMACsec(t *testing.T) {
+	syn := mkIP(t, encap.IPv4, FlagSYN, optsLinux, nil)
+	hdr := append(make([]byte, 12), 0x88, 0xe5, 0x20, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 1, 0, 1, 8, 0)
+	frame := append(append(append([]byte{}, hdr...), syn...), bytes.Repeat([]byte{0xcc}, 16)...)
+	before := bytes.Clone(frame)
+	c := Clamper{Target: Target{n: 1200}}
+	got, res := c.Clamp(frame, FrameEthernet)
+	if res.Action != ActionUnchanged || res.Reason != ReasonProtected || !bytes.Equal(got, before) {
+		t.Errorf("macsec: %v/%v, changed %v", res.Action, res.Reason, !bytes.Equal(got, before))
+	}
+	hdr[14] = 0 // the same frame as plain Ethernet: 0x88e5 -> after the tag the inner EtherType
+	plain := append(append(make([]byte, 12), 8, 0), syn...)
+	if _, res := c.Clamp(plain, FrameEthernet); res.Action != ActionClamped {
+		t.Errorf("plain: %v/%v", res.Action, res.Reason)
+	}
+}
