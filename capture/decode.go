@@ -70,9 +70,13 @@ type Decoder struct {
 	geneve layers.Geneve
 	gtp    layers.GTPv1U
 	lk     mss.Link // the link locator's result, reused
-	snap   bool     // the frame was cut by the snap length
-	base   []byte   // the buffer being decoded, to find a slice's offset in it
-	wire   int      // the buffer's size on the wire
+	// the framing of the last link type seen (files rarely change it)
+	link          layers.LinkType
+	fr            mss.Framing
+	linkSet, frOK bool
+	snap          bool   // the frame was cut by the snap length
+	base          []byte // the buffer being decoded, to find a slice's offset in it
+	wire          int    // the buffer's size on the wire
 }
 
 // wireLeft is how many bytes of the frame on the wire start at data (a
@@ -94,11 +98,14 @@ func (d *Decoder) Decode(link layers.LinkType, data []byte, p *Packet) error {
 	}
 	d.snap = len(data) < p.WireLen
 	d.base, d.wire = data, p.WireLen
-	fr, ok := mss.LinkFraming(int(link))
-	if !ok {
+	if link != d.link || !d.linkSet {
+		d.link, d.linkSet = link, true
+		d.fr, d.frOK = mss.LinkFraming(int(link))
+	}
+	if !d.frOK {
 		return &DecodeError{Layer: LayerNone, Msg: "unsupported link type " + itoa(int(link))}
 	}
-	mss.Locate(data, fr, &d.lk)
+	mss.Locate(data, d.fr, &d.lk)
 	if d.lk.N > 0 && len(data) >= d.lk.Off {
 		switch d.lk.Layers[0] {
 		case mss.LinkSLL: // the packet type tells in from out; v1 has no device

@@ -88,8 +88,11 @@ const (
 	pppMPLSMul   = 0x0283
 )
 
+// reset starts a walk. Only what every answer reads is cleared: Reason,
+// Off and Family are set by the walk's end, At and Msg only matter with
+// the reasons that set them, Layers only up to N.
 func (l *Link) reset() {
-	*l = Link{PPPoELen: -1}
+	l.N, l.PPPoELen, l.Protected, l.Family, l.At, l.Msg = 0, -1, false, 0, LinkNone, ""
 }
 
 func (l *Link) push(at LinkLayer, off int) bool {
@@ -124,6 +127,19 @@ func (l *Link) notIP(off int) {
 // with it. It never allocates and never reads outside buf.
 func Locate(buf []byte, fr Framing, l *Link) {
 	l.reset()
+	if fr == FrameEthernet && len(buf) >= 14 {
+		// the common case first: Ethernet II straight to IP
+		switch binary.BigEndian.Uint16(buf[12:]) {
+		case etherIPv4:
+			l.Layers[0], l.N = LinkEthernet, 1
+			l.found(14, encap.IPv4)
+			return
+		case etherIPv6:
+			l.Layers[0], l.N = LinkEthernet, 1
+			l.found(14, encap.IPv6)
+			return
+		}
+	}
 	switch fr {
 	case FrameIP:
 		l.found(0, 0)
