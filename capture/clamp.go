@@ -216,7 +216,8 @@ func clampPcap(r io.Reader, w io.Writer, c *mss.Clamper, rep *ClampReport) error
 
 // clampPcapng rewrites a pcapng stream read by pcapgo.
 func clampPcapng(r io.Reader, w io.Writer, c *mss.Clamper, rep *ClampReport) error {
-	nr, err := pcapgo.NewNgReader(NewNgBound(r, 0), pcapgo.NgReaderOptions{})
+	// without WantMixedLinkType pcapgo drops the packets of every interface whose link type differs from the first
+	nr, err := pcapgo.NewNgReader(NewNgBound(r, 0), pcapgo.NgReaderOptions{WantMixedLinkType: true})
 	if err != nil {
 		return inputErrorf("pcapng section header: %s", lowerFirst(err.Error()))
 	}

@@ -6,7 +6,9 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 
+	"github.com/mtukit/mtukit/encap"
 	"github.com/mtukit/mtukit/icmpquote"
+	"github.com/mtukit/mtukit/mss"
 )
 
 // Link types gopacket does not name (DLT_RAW as OpenBSD and some older
@@ -16,41 +18,27 @@ const (
 	linkTypeRawOpenBSD layers.LinkType = 14
 )
 
-// EtherTypes the decoder follows (also GRE and Geneve protocol types).
+// Protocol types the decoder looks at itself (GRE protocol types); the
+// EtherType table of the link headers is mss.Locate's.
 const (
-	etherIPv4       = 0x0800
-	etherIPv6       = 0x86dd
-	etherVLAN       = 0x8100 // 802.1Q
-	etherQinQ       = 0x88a8 // 802.1ad
-	etherQinQ9100   = 0x9100 // pre-standard QinQ
-	etherQinQ9200   = 0x9200
-	etherMPLS       = 0x8847
-	etherMPLSMulti  = 0x8848
-	etherPPPoE      = 0x8864 // PPPoE session stage
-	etherPPP        = 0x880b
-	etherTEB        = 0x6558 // transparent Ethernet bridging (GRE, Geneve)
-	etherERSPAN2    = 0x88be // ERSPAN type II (type I over GRE without a sequence number)
-	etherERSPAN3    = 0x22eb
-	pppProtoIPv4    = 0x0021
-	pppProtoIPv6    = 0x0057
-	pppProtoMPLS    = 0x0281
-	pppProtoMPLSMul = 0x0283
+	etherERSPAN2 = 0x88be // ERSPAN type II (type I over GRE without a sequence number)
+	etherERSPAN3 = 0x22eb
+	greAruba     = 0x8200 // Aruba's GRE: 0x8200 to 0x8370 in steps of 0x10, an 802.11 frame
+	greArubaLast = 0x8370
 )
 
 // next says what the decoder looks at after a header: one step of decode,
-// one method each.
+// one method each. The link headers before the first IP header (and those
+// a tunnel carries: Ethernet, MPLS) are walked by mss.Locate, the clamp's
+// locator, in one step.
 type next uint8
 
 const (
 	nStop next = iota
 	nEthernet
-	nVLAN
-	nQinQ
 	nIPv4
 	nIPv6
-	nIPGuess // IPv4 or IPv6 by the version nibble (raw IP, MPLS, GTP-U)
-	nPPP
-	nPPPoE
+	nIPGuess // IPv4 or IPv6 by the version nibble (raw IP, GTP-U)
 	nMPLS
 	nGRE
 	nERSPAN2
@@ -59,35 +47,17 @@ const (
 	nGeneve
 	nGTPU
 	nEtherIP
+	nAYIYA
+	nWLAN // an 802.11 data frame (Aruba's GRE)
 )
 
-// etherNext is the EtherType table: what follows an Ethernet, VLAN, SLL,
-// GRE or Geneve header of that type. Anything else (ARP, LLDP, PPPoE
-// discovery...) is not IP, and decoding stops without an error.
-func etherNext(et uint16) next {
-	switch et {
-	case etherIPv4:
-		return nIPv4
-	case etherIPv6:
-		return nIPv6
-	case etherVLAN:
-		return nVLAN
-	case etherQinQ, etherQinQ9100, etherQinQ9200:
-		return nQinQ
-	case etherMPLS, etherMPLSMulti:
-		return nMPLS
-	case etherPPPoE:
-		return nPPPoE
-	case etherPPP:
-		return nPPP
-	case etherTEB:
-		return nEthernet
-	case etherERSPAN2:
-		return nERSPAN2
-	case etherERSPAN3:
-		return nERSPAN3
-	}
-	return nStop
+// linkLayer names the locator's link headers in the report's terms.
+var linkLayer = [...]Layer{
+	mss.LinkNone: LayerNone, mss.LinkEthernet: LayerEthernet, mss.LinkVLAN: LayerVLAN, mss.LinkQinQ: LayerQinQ,
+	mss.LinkPBB: LayerPBB, mss.LinkMACsec: LayerMACsec, mss.LinkNSH: LayerNSH, mss.LinkLLC: LayerLLC,
+	mss.LinkMPLS: LayerMPLS, mss.LinkPPPoE: LayerPPPoE, mss.LinkPPP: LayerPPP, mss.LinkCHDLC: LayerCHDLC,
+	mss.LinkSLL: LayerSLL, mss.LinkSLL2: LayerSLL2, mss.LinkNull: LayerNull, mss.LinkIPoIB: LayerIPoIB,
+	mss.LinkNFLOG: LayerNFLOG, mss.LinkARCNET: LayerARCNET,
 }
 
 // Decoder decodes frames into Packets. It owns the gopacket layer structs it
@@ -99,9 +69,14 @@ type Decoder struct {
 	vxlan  layers.VXLAN
 	geneve layers.Geneve
 	gtp    layers.GTPv1U
-	snap   bool   // the frame was cut by the snap length
-	base   []byte // the buffer being decoded, to find a slice's offset in it
-	wire   int    // the buffer's size on the wire
+	lk     mss.Link // the link locator's result, reused
+	// the framing of the last link type seen (files rarely change it)
+	link          layers.LinkType
+	fr            mss.Framing
+	linkSet, frOK bool
+	snap          bool   // the frame was cut by the snap length
+	base          []byte // the buffer being decoded, to find a slice's offset in it
+	wire          int    // the buffer's size on the wire
 }
 
 // wireLeft is how many bytes of the frame on the wire start at data (a
@@ -123,34 +98,68 @@ func (d *Decoder) Decode(link layers.LinkType, data []byte, p *Packet) error {
 	}
 	d.snap = len(data) < p.WireLen
 	d.base, d.wire = data, p.WireLen
-	data, n, err := d.link(link, data, p)
+	if link != d.link || !d.linkSet {
+		d.link, d.linkSet = link, true
+		d.fr, d.frOK = mss.LinkFraming(int(link))
+	}
+	if !d.frOK {
+		return &DecodeError{Layer: LayerNone, Msg: "unsupported link type " + itoa(int(link))}
+	}
+	mss.Locate(data, d.fr, &d.lk)
+	if d.lk.N > 0 && len(data) >= d.lk.Off {
+		switch d.lk.Layers[0] {
+		case mss.LinkSLL: // the packet type tells in from out; v1 has no device
+			p.Point |= uint64(binary.BigEndian.Uint16(data[0:2]))
+		case mss.LinkSLL2: // interface index and packet type
+			p.Point |= uint64(binary.BigEndian.Uint32(data[4:8]))<<8 | uint64(data[10])
+		}
+	}
+	data, n, err := d.located(data, p)
 	if err != nil || n == nStop {
 		return err
 	}
 	return d.decode(n, data, p)
 }
 
-// link is the link-type table: the link header, then the first step.
-func (d *Decoder) link(link layers.LinkType, data []byte, p *Packet) ([]byte, next, error) {
-	switch link {
-	case layers.LinkTypeEthernet:
-		return data, nEthernet, nil
-	case layers.LinkTypeRaw, linkTypeRawOld, linkTypeRawOpenBSD:
-		return data, nIPGuess, nil
-	case layers.LinkTypeIPv4:
-		return data, nIPv4, nil
-	case layers.LinkTypeIPv6:
-		return data, nIPv6, nil
-	case layers.LinkTypeLinuxSLL:
-		return d.sll(data, p)
-	case layers.LinkTypeLinuxSLL2:
-		return d.sll2(data, p)
-	case layers.LinkTypeNull, layers.LinkTypeLoop:
-		return d.null(data, p)
-	case layers.LinkTypePPP, layers.LinkTypePPP_HDLC:
-		return data, nPPP, nil
+// located turns what mss.Locate found in data (d.lk) into stack layers and
+// the next step: the IP header, nothing (not IP), or an error that tells a
+// snap-length cut (truncation) from a frame too short for its own headers.
+func (d *Decoder) located(data []byte, p *Packet) ([]byte, next, error) {
+	l := &d.lk
+	for i := 0; i < l.N; i++ {
+		if !p.Stack.push(linkLayer[l.Layers[i]]) {
+			return nil, nStop, tooDeep(linkLayer[l.Layers[i]])
+		}
 	}
-	return nil, nStop, &DecodeError{Layer: LayerNone, Msg: "unsupported link type " + itoa(int(link))}
+	switch l.Reason {
+	case mss.ReasonNone:
+		switch l.Family {
+		case encap.IPv4:
+			return data[l.Off:], nIPv4, nil
+		case encap.IPv6:
+			return data[l.Off:], nIPv6, nil
+		}
+		return data[l.Off:], nIPGuess, nil
+	case mss.ReasonShort:
+		return nil, nStop, d.short(p, linkLayer[l.At], len(data)-l.Off)
+	case mss.ReasonBadHeader:
+		return nil, nStop, &DecodeError{Layer: linkLayer[l.At], Msg: l.Msg}
+	}
+	return nil, nStop, nil // not IP
+}
+
+// ether walks the payload of a header whose protocol field is the
+// EtherType et (GRE, Geneve) with the link locator.
+func (d *Decoder) ether(data []byte, et uint16, p *Packet) ([]byte, next, error) {
+	mss.LocateEther(data, et, &d.lk)
+	return d.located(data, p)
+}
+
+// framed walks data framed as fr (Ethernet or MPLS inside a tunnel) with
+// the link locator.
+func (d *Decoder) framed(data []byte, fr mss.Framing, p *Packet) ([]byte, next, error) {
+	mss.Locate(data, fr, &d.lk)
+	return d.located(data, p)
 }
 
 // decode walks the layers from n, one step per header.
@@ -159,23 +168,15 @@ func (d *Decoder) decode(n next, data []byte, p *Packet) error {
 	for n != nStop && err == nil {
 		switch n {
 		case nEthernet:
-			data, n, err = d.ethernet(data, p)
-		case nVLAN:
-			data, n, err = d.vlan(data, p, LayerVLAN)
-		case nQinQ:
-			data, n, err = d.vlan(data, p, LayerQinQ)
+			data, n, err = d.framed(data, mss.FrameEthernet, p)
 		case nIPv4:
 			data, n, err = d.ipv4(data, p)
 		case nIPv6:
 			data, n, err = d.ipv6(data, p)
 		case nIPGuess:
 			data, n, err = d.ipGuess(data, p)
-		case nPPP:
-			data, n, err = d.ppp(data, p)
-		case nPPPoE:
-			data, n, err = d.pppoe(data, p)
 		case nMPLS:
-			data, n, err = d.mpls(data, p)
+			data, n, err = d.framed(data, mss.FrameMPLS, p)
 		case nGRE:
 			data, n, err = d.greHdr(data, p)
 		case nERSPAN2:
@@ -190,164 +191,15 @@ func (d *Decoder) decode(n next, data []byte, p *Packet) error {
 			data, n, err = d.gtpu(data, p)
 		case nEtherIP:
 			data, n, err = d.etherIP(data, p)
+		case nAYIYA:
+			data, n, err = d.ayiya(data, p)
+		case nWLAN:
+			data, n, err = d.wlan(data, p)
 		default:
 			n = nStop
 		}
 	}
 	return err
-}
-
-// sll decodes a Linux cooked v1 header. The device is unknown in v1; the
-// packet type tells in from out.
-func (d *Decoder) sll(data []byte, p *Packet) ([]byte, next, error) {
-	if len(data) < 16 {
-		return nil, nStop, d.short(p, LayerSLL, len(data))
-	}
-	p.Stack.push(LayerSLL)
-	p.Point |= uint64(binary.BigEndian.Uint16(data[0:2]))
-	return data[16:], etherNext(binary.BigEndian.Uint16(data[14:16])), nil
-}
-
-// sll2 decodes a Linux cooked v2 header: interface index and packet type.
-func (d *Decoder) sll2(data []byte, p *Packet) ([]byte, next, error) {
-	if len(data) < 20 {
-		return nil, nStop, d.short(p, LayerSLL2, len(data))
-	}
-	p.Stack.push(LayerSLL2)
-	p.Point |= uint64(binary.BigEndian.Uint32(data[4:8]))<<8 | uint64(data[10])
-	return data[20:], etherNext(binary.BigEndian.Uint16(data[0:2])), nil
-}
-
-// null decodes a BSD loopback header (DLT_NULL, DLT_LOOP).
-func (d *Decoder) null(data []byte, p *Packet) ([]byte, next, error) {
-	if len(data) < 4 {
-		return nil, nStop, d.short(p, LayerNull, len(data))
-	}
-	p.Stack.push(LayerNull)
-	// host byte order for DLT_NULL, network order for DLT_LOOP: the
-	// family is small, so whichever reading is small is right.
-	fam := binary.LittleEndian.Uint32(data)
-	if fam > 0xffff {
-		fam = binary.BigEndian.Uint32(data)
-	}
-	switch fam {
-	case 2:
-		return data[4:], nIPv4, nil
-	case 10, 24, 28, 30: // AF_INET6 on Linux, NetBSD/OpenBSD, FreeBSD, macOS
-		return data[4:], nIPv6, nil
-	}
-	return nil, nStop, nil
-}
-
-// ethernet decodes an Ethernet II header.
-func (d *Decoder) ethernet(data []byte, p *Packet) ([]byte, next, error) {
-	if len(data) < 14 {
-		return nil, nStop, d.short(p, LayerEthernet, len(data))
-	}
-	if !p.Stack.push(LayerEthernet) {
-		return nil, nStop, tooDeep(LayerEthernet)
-	}
-	return data[14:], etherNext(binary.BigEndian.Uint16(data[12:14])), nil
-}
-
-// vlan decodes an 802.1Q or 802.1ad tag (l says which).
-func (d *Decoder) vlan(data []byte, p *Packet, l Layer) ([]byte, next, error) {
-	if len(data) < 4 {
-		return nil, nStop, d.short(p, l, len(data))
-	}
-	if !p.Stack.push(l) {
-		return nil, nStop, tooDeep(l)
-	}
-	return data[4:], etherNext(binary.BigEndian.Uint16(data[2:4])), nil
-}
-
-// pppoe decodes a PPPoE session header and its 2-byte PPP protocol. The
-// PPPoE length field is not trusted (captures have it wrong where the IP
-// length is right): the IP total length trims Ethernet padding instead.
-func (d *Decoder) pppoe(data []byte, p *Packet) ([]byte, next, error) {
-	if len(data) < 8 {
-		return nil, nStop, d.short(p, LayerPPPoE, len(data))
-	}
-	if !p.Stack.push(LayerPPPoE) {
-		return nil, nStop, tooDeep(LayerPPPoE)
-	}
-	data, n := pppProto(data[6:], 2)
-	return data, n, nil
-}
-
-// ppp decodes a PPP header, with or without the ff 03 address and control
-// bytes, with a 1- or 2-byte protocol field.
-func (d *Decoder) ppp(data []byte, p *Packet) ([]byte, next, error) {
-	if len(data) >= 2 && data[0] == 0xff && data[1] == 0x03 {
-		data = data[2:]
-	}
-	if len(data) < 1 || (data[0]&1 == 0 && len(data) < 2) {
-		return nil, nStop, d.short(p, LayerPPP, len(data))
-	}
-	if !p.Stack.push(LayerPPP) {
-		return nil, nStop, tooDeep(LayerPPP)
-	}
-	w := 2
-	if data[0]&1 == 1 { // protocol field compressed to one byte
-		w = 1
-	}
-	data, n := pppProto(data, w)
-	return data, n, nil
-}
-
-// pppProto reads a PPP protocol field of w bytes and says what follows.
-func pppProto(data []byte, w int) ([]byte, next) {
-	if len(data) < w {
-		return data, nStop
-	}
-	var proto uint16
-	if w == 1 {
-		proto = uint16(data[0])
-	} else {
-		proto = binary.BigEndian.Uint16(data)
-	}
-	data = data[w:]
-	switch proto {
-	case pppProtoIPv4:
-		return data, nIPv4
-	case pppProtoIPv6:
-		return data, nIPv6
-	case pppProtoMPLS, pppProtoMPLSMul:
-		return data, nMPLS
-	}
-	return data, nStop
-}
-
-// mpls decodes an MPLS label stack and guesses what it carries.
-func (d *Decoder) mpls(data []byte, p *Packet) ([]byte, next, error) {
-	for {
-		if len(data) < 4 {
-			return nil, nStop, d.short(p, LayerMPLS, len(data))
-		}
-		if !p.Stack.push(LayerMPLS) {
-			return nil, nStop, tooDeep(LayerMPLS)
-		}
-		bottom := data[2]&1 == 1
-		data = data[4:]
-		if bottom {
-			break
-		}
-	}
-	if len(data) == 0 {
-		return nil, nStop, nil
-	}
-	switch data[0] >> 4 {
-	case 4:
-		return data, nIPv4, nil
-	case 6:
-		return data, nIPv6, nil
-	case 0: // pseudowire control word, then Ethernet
-		if len(data) < 4 {
-			return nil, nStop, d.short(p, LayerMPLS, len(data))
-		}
-		return data[4:], nEthernet, nil
-	}
-	return nil, nStop, nil
 }
 
 // ipGuess tells IPv4 from IPv6 by the version nibble.
@@ -380,7 +232,15 @@ func (d *Decoder) greHdr(data []byte, p *Packet) ([]byte, next, error) {
 		}
 		return d.gre.Payload, nEthernet, nil
 	}
-	return d.gre.Payload, etherNext(proto), nil
+	switch {
+	case proto == etherERSPAN2:
+		return d.gre.Payload, nERSPAN2, nil
+	case proto == etherERSPAN3:
+		return d.gre.Payload, nERSPAN3, nil
+	case proto >= greAruba && proto <= greArubaLast && proto&0xf == 0:
+		return d.gre.Payload, nWLAN, nil
+	}
+	return d.ether(d.gre.Payload, proto, p)
 }
 
 // erspan2 decodes an ERSPAN type II header.
@@ -410,6 +270,11 @@ func (d *Decoder) erspan3(data []byte, p *Packet) ([]byte, next, error) {
 	if len(data) < h {
 		return nil, nStop, d.short(p, LayerERSPAN, len(data))
 	}
+	if ft := data[10] >> 2 & 0x1f; ft != 0 {
+		// frame type 2 (IP) and the others are left undecoded, as
+		// Wireshark 4.0 and tcpdump leave them
+		return nil, nStop, nil
+	}
 	return data[h:], nEthernet, nil
 }
 
@@ -432,7 +297,7 @@ func (d *Decoder) geneveHdr(data []byte, p *Packet) ([]byte, next, error) {
 	if !p.Stack.push(LayerGeneve) {
 		return nil, nStop, tooDeep(LayerGeneve)
 	}
-	return d.geneve.Payload, etherNext(uint16(d.geneve.Protocol)), nil
+	return d.ether(d.geneve.Payload, uint16(d.geneve.Protocol), p)
 }
 
 // gtpu decodes a GTP-U header; only G-PDUs carry user packets.
@@ -459,6 +324,72 @@ func (d *Decoder) etherIP(data []byte, p *Packet) ([]byte, next, error) {
 		return nil, nStop, tooDeep(LayerEtherIP)
 	}
 	return data[2:], nEthernet, nil
+}
+
+// ayiya decodes an AYIYA header (Anything In Anything, UDP 5072): 8
+// bytes, then an identity of 2^IdLen bytes and a signature of 4·SigLen;
+// only a forward (opcode 1) carries a packet, of the IP protocol in byte 3.
+func (d *Decoder) ayiya(data []byte, p *Packet) ([]byte, next, error) {
+	if len(data) < 8 {
+		return nil, nStop, d.short(p, LayerAYIYA, len(data))
+	}
+	h := 8 + 1<<(data[0]>>4) + 4*int(data[1]>>4)
+	if len(data) < h {
+		return nil, nStop, d.short(p, LayerAYIYA, len(data))
+	}
+	if data[2]&0x0f != 1 {
+		return nil, nStop, &DecodeError{Layer: LayerAYIYA, Msg: "not a forward (opcode " + itoa(int(data[2]&0x0f)) + ")"}
+	}
+	var n next
+	switch data[3] {
+	case 4:
+		n = nIPv4
+	case 41:
+		n = nIPv6
+	default:
+		return nil, nStop, &DecodeError{Layer: LayerAYIYA, Msg: "next header " + itoa(int(data[3]))}
+	}
+	if !p.Stack.push(LayerAYIYA) {
+		return nil, nStop, tooDeep(LayerAYIYA)
+	}
+	return data[h:], n, nil
+}
+
+// wlan decodes an 802.11 data frame without FCS, as Aruba's GRE carries
+// it (Wireshark hands GRE types 0x8200-0x8370 to its 802.11 dissector):
+// a 24-byte header, 6 more for a fourth address (to and from DS), 2 for
+// QoS data and 4 for its HT control (order bit), then LLC/SNAP. Protected
+// (encrypted), fragmented, null and non-data frames carry no packet to read.
+func (d *Decoder) wlan(data []byte, p *Packet) ([]byte, next, error) {
+	if len(data) < 24 {
+		return nil, nStop, d.short(p, LayerWLAN, len(data))
+	}
+	if !p.Stack.push(LayerWLAN) {
+		return nil, nStop, tooDeep(LayerWLAN)
+	}
+	fc, flags := data[0], data[1]
+	typ, sub := fc>>2&3, fc>>4
+	if fc&3 != 0 || typ != 2 || sub&4 != 0 || flags&0x44 != 0 || binary.LittleEndian.Uint16(data[22:24])&0x0f != 0 {
+		return nil, nStop, nil
+	}
+	h := 24
+	if flags&3 == 3 {
+		h += 6
+	}
+	if sub&8 != 0 {
+		h += 2
+		if flags&0x80 != 0 {
+			h += 4
+		}
+	}
+	if len(data) < h+8 {
+		return nil, nStop, d.short(p, LayerWLAN, len(data))
+	}
+	llc := data[h:]
+	if llc[0] != 0xaa || llc[1] != 0xaa || llc[2] != 3 || llc[3] != 0 || llc[4] != 0 || (llc[5] != 0 && llc[5] != 0xf8) {
+		return nil, nStop, nil
+	}
+	return d.ether(data[h+8:], binary.BigEndian.Uint16(llc[6:8]), p)
 }
 
 // ipv4 decodes an IPv4 header and says what follows it.
@@ -750,6 +681,10 @@ func (d *Decoder) udp(data []byte, p *Packet) ([]byte, next, error) {
 		n = nGTPU
 	case u.DstPort == 6635:
 		n = nMPLS
+	case u.DstPort == 4754: // GRE in UDP (RFC 8086)
+		n = nGRE
+	case u.DstPort == 5072 || u.SrcPort == 5072:
+		n = nAYIYA
 	case (u.DstPort == 4500 || u.SrcPort == 4500) && len(body) >= 4 && binary.BigEndian.Uint32(body) != 0:
 		p.Stack.push(LayerUDP)
 		p.Stack.push(LayerESP) // NAT-T ESP (a zero SPI marks IKE)

@@ -22,12 +22,15 @@
 // the next block), and skips the options and blocks it does not use
 // rather than failing on a broken one; both refuse a record or block over
 // 64 MB, which pcapgo would buffer if the file header allowed it.
-// Either may be gzip-compressed. Link types: Ethernet, Linux cooked v1 and v2, raw IP (12, 14, 101, 228, 229),
-// BSD loopback/null and PPP. Decoding goes through VLAN and QinQ tags, MPLS,
-// PPPoE, GRE (with ERSPAN and transparent Ethernet), VXLAN, GENEVE, GTP-U,
-// MPLS over UDP, IP-in-IP, 6in4, 4in6 and IPv6 extension headers (with AH)
-// down to the innermost TCP, UDP or ICMP, and each packet's encapsulation
-// is reported.
+// Either may be gzip-compressed. The link headers before the first IP header
+// (Ethernet, VLAN/QinQ stacks, PBB, MACsec, NSH, MPLS, PPPoE, PPP in every
+// framing, Cisco HDLC, Linux cooked v1 and v2, BSD loopback, IPoIB, NFLOG,
+// ARCNET...) are walked by mss.Locate, the same locator `mtukit clamp` uses,
+// so every SYN analyze reads the clamp finds. Decoding then goes through
+// GRE (with ERSPAN, Aruba's 802.11 frames and transparent Ethernet), VXLAN,
+// GENEVE, GTP-U, GRE and MPLS over UDP, AYIYA, IP-in-IP, 6in4, 4in6 and IPv6
+// extension headers (with AH) down to the innermost TCP, UDP or ICMP, and
+// each packet's encapsulation is reported (docs/analyze.md lists it all).
 //
 // The common layers (Ethernet, VLAN, IPv4, IPv6, TCP, UDP, ICMP) are decoded
 // by hand into a caller-owned Packet with no allocation: that path is what

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -98,8 +99,20 @@ func FuzzDecode(f *testing.F) {
 	f.Add(uint16(layers.LinkTypeNull), []byte{2, 0, 0, 0, 0x45})
 	f.Add(uint16(layers.LinkTypeRaw), []byte{0x60})
 	f.Add(uint16(layers.LinkTypePPP), []byte{0xff, 0x03, 0x00, 0x21, 0x45})
+	// new link types go at the end: a seed's index keeps its link type
 	links := []layers.LinkType{layers.LinkTypeEthernet, layers.LinkTypeLinuxSLL, layers.LinkTypeLinuxSLL2, layers.LinkTypeNull,
-		layers.LinkTypeLoop, layers.LinkTypeRaw, layers.LinkTypeIPv4, layers.LinkTypeIPv6, layers.LinkTypePPP}
+		layers.LinkTypeLoop, layers.LinkTypeRaw, layers.LinkTypeIPv4, layers.LinkTypeIPv6, layers.LinkTypePPP,
+		layers.LinkTypePPP_HDLC, 51, 204, 104, 242, 239, 129}
+	// Seeds: a SYN in each framing of TestFramings (PPP and PPPoE with and
+	// without ACFC/PFC, SLL/SLL2 protocols, C-HDLC, IPoIB, NFLOG, ARCNET,
+	// PBB, QinQ, MACsec, NSH, ERSPAN, GRE in UDP, Aruba, AYIYA), whole and
+	// cut inside its link headers.
+	for i, tc := range framingCases(f) {
+		frame := tc.frame(synFor(f, i, tc.v6))
+		idx := slices.Index(links, tc.link)
+		f.Add(uint16(idx), frame)
+		f.Add(uint16(idx), frame[:len(frame)-len(synFor(f, i, tc.v6))/2-20])
+	}
 	f.Fuzz(func(t *testing.T, link uint16, b []byte) {
 		var d Decoder
 		var p Packet

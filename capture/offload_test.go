@@ -315,12 +315,6 @@ func TestOffloadTooLarge(t *testing.T) {
 	}
 }
 
-func ethHdr(et uint16) []byte {
-	b := []byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0, 0}
-	binary.BigEndian.PutUint16(b[12:], et)
-	return b
-}
-
 // writeRaw appends a frame as it is to the scenario's capture, with its
 // length on the wire.
 func writeRaw(t *testing.T, s *scenario, frame []byte, wireLen int) {

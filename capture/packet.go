@@ -41,6 +41,16 @@ const (
 	LayerICMP
 	LayerICMPv6
 	LayerEtherIP
+	LayerPBB    // 802.1ah I-TAG with the customer addresses
+	LayerMACsec // 802.1AE SecTAG (integrity only: the packet is in the clear)
+	LayerNSH    // network service header (RFC 8300)
+	LayerLLC    // 802.2 LLC/SNAP
+	LayerCHDLC  // Cisco HDLC
+	LayerIPoIB  // IP over InfiniBand
+	LayerNFLOG  // Linux NFLOG
+	LayerARCNET // ARCNET
+	LayerAYIYA  // AYIYA (UDP 5072)
+	LayerWLAN   // 802.11 data frame (Aruba's GRE)
 	numLayers
 )
 
@@ -48,6 +58,7 @@ var layerNames = [numLayers]string{
 	"", "eth", "vlan", "qinq", "mpls", "pppoe", "ppp", "sll", "sll2", "null",
 	"ipv4", "ipv6", "gre", "erspan", "udp", "vxlan", "geneve", "gtpu", "ah", "esp",
 	"fragment", "tcp", "udp", "icmp", "icmpv6", "etherip",
+	"pbb", "macsec", "nsh", "llc", "chdlc", "ipoib", "nflog", "arcnet", "ayiya", "wlan",
 }
 
 func (l Layer) String() string {

@@ -116,7 +116,7 @@ type Reason uint8
 
 const (
 	ReasonNone         Reason = iota
-	ReasonNotIP               // not IPv4 or IPv6 (ARP, LLDP, PPPoE discovery, unknown framing)
+	ReasonNotIP               // not IPv4 or IPv6 (ARP, LLDP, PPPoE discovery, LCP, encrypted MACsec, unknown framing)
 	ReasonNotTCP              // IP, but the upper layer is not TCP (tunnels are not entered)
 	ReasonFragment            // a later fragment: no TCP header in it
 	ReasonNotSYN              // TCP without SYN, or with RST (the --tcp-flags SYN,RST SYN match)
@@ -132,12 +132,13 @@ const (
 	ReasonNoRoom              // no MSS option, and the buffer has no capacity for 4 more bytes
 	ReasonLowered             // ActionClamped
 	ReasonAdded               // ActionInserted
+	ReasonProtected           // a SYN inside MACsec with integrity only: a rewrite would break the ICV (ActionUnchanged)
 )
 
 var reasonNames = [...]string{
 	"", "not-ip", "not-tcp", "fragment", "not-syn", "truncated", "bad-header", "mss-not-above-target",
 	"no-mss-option", "malformed-mss", "syn-with-data", "tcp-header-full", "fragmented", "not-whole-packet",
-	"no-room", "lowered", "added",
+	"no-room", "lowered", "added", "integrity-protected",
 }
 
 func (r Reason) String() string {
@@ -155,6 +156,7 @@ var reasonDetails = [...]string{
 	"no MSS option, but the SYN carries data", "no MSS option, but the TCP header is already 60 bytes",
 	"no MSS option, but more fragments follow", "no MSS option, but the capture does not hold the whole packet",
 	"no MSS option, and no room in the buffer", "MSS lowered to the target", "MSS option added",
+	"inside MACsec (integrity only): a rewrite would break its ICV",
 }
 
 // Detail is a sentence for r, for reports.
@@ -241,6 +243,10 @@ func (c *Clamper) Clamp(buf []byte, fr Framing) ([]byte, Result) {
 	seg := buf[p.l4:p.end]
 	if seg[13]&(FlagSYN|FlagRST) != FlagSYN {
 		res.Action, res.Reason = ActionPass, ReasonNotSYN
+		return buf, res
+	}
+	if p.protected {
+		res.Action, res.Reason = ActionUnchanged, ReasonProtected
 		return buf, res
 	}
 	hl := int(seg[12]>>4) * 4

@@ -554,8 +554,19 @@ func FuzzClamp(f *testing.F) {
 	add(framing{fr: FrameLinuxSLL}, mkIP(f, encap.IPv4, FlagSYN, optsMSSWS, nil))
 	add(framing{fr: FramePPP}, mkIP(f, encap.IPv6, FlagSYN, optsMSS, nil))
 	add(framing{fr: FrameEthernet}, mkIP(f, encap.IPv4, FlagACK, nil, []byte("hello")))
+	// the framings of the shared locator: NFLOG with a padded TLV, PPP with
+	// PFC, Cisco HDLC, IPoIB, ARCNET (RFC 1201)
+	raw := func(fr Framing, hdr []byte, pkt []byte) {
+		f.Add(append(append([]byte{}, hdr...), pkt...), uint8(fr), uint16(1200), true, false)
+	}
+	syn4 := mkIP(f, encap.IPv4, FlagSYN, optsLinux, nil)
+	raw(FrameNFLOG, []byte{2, 0, 0, 1, 5, 0, 10, 0, 'x', 0, 0, 0, byte(4 + len(syn4)), 0, 9, 0}, syn4)
+	raw(FramePPP, []byte{0x21}, syn4)
+	raw(FrameCHDLC, []byte{0x0f, 0, 8, 0}, syn4)
+	raw(FrameIPoIB, append(make([]byte, 40), 8, 0, 0, 0), syn4)
+	raw(FrameARCNET, []byte{1, 2, 0, 0, 212, 0, 0, 0}, syn4)
 	f.Fuzz(func(t *testing.T, pkt []byte, fr uint8, target uint16, insert, nft bool) {
-		fm := Framing(fr % 6)
+		fm := Framing(fr % uint8(numFramings))
 		if target == 0 {
 			target = 1
 		}

@@ -16,6 +16,10 @@
 //     a segment, after it subtracts the TCP options and IP options it sends
 //     on that segment (RFC 9293 §3.7.1; EffectiveSendMSS).
 //
+// Locate is the frame locator shared by the clamper and the capture
+// decoder: it walks the link headers of any framing a capture uses (link
+// types, EtherTypes, PPP protocols) to the first IP header.
+//
 // The package is pure: it imports no net and no syscall, works on caller
 // buffers and never allocates on the per-packet path (asserted in tests).
 package mss

@@ -6,31 +6,55 @@ import (
 	"github.com/mtukit/mtukit/encap"
 )
 
-// Framing is what comes before the IP header in a packet buffer.
+// Framing is what comes before the IP header in a packet buffer: one per
+// pcap link type the locator reads (LinkFraming maps them), and a few that
+// only appear inside other headers.
 type Framing uint8
 
 const (
 	// FrameIP: the buffer starts with an IPv4 or IPv6 header, told apart by
-	// the version nibble (pcap LINKTYPE_RAW, LINKTYPE_IPV4, LINKTYPE_IPV6).
+	// the version nibble (pcap LINKTYPE_RAW).
 	FrameIP Framing = iota
-	// FrameEthernet: Ethernet II, then any mix of up to 8 802.1Q / 802.1ad
-	// (QinQ) tags, then IPv4, IPv6 or a PPPoE session carrying either.
+	// FrameEthernet: Ethernet II or 802.3 with LLC/SNAP, then any stack of
+	// 802.1Q / 802.1ad tags, 802.1ah I-TAGs, MACsec (integrity only), NSH,
+	// MPLS, PPPoE sessions... (the EtherType table of Locate) to IP.
 	FrameEthernet
 	// FrameLinuxSLL: Linux cooked capture v1, 16 bytes (tcpdump -i any).
 	FrameLinuxSLL
 	// FrameLinuxSLL2: Linux cooked capture v2, 20 bytes.
 	FrameLinuxSLL2
-	// FrameNull: BSD loopback, a 4-byte address family in host order.
+	// FrameNull: BSD loopback, a 4-byte address family.
 	FrameNull
-	// FramePPP: PPP (LINKTYPE_PPP), with or without the ff 03 address and
-	// control bytes, 1- or 2-byte protocol field.
+	// FramePPP: PPP (LINKTYPE_PPP, LINKTYPE_PPP_HDLC), with or without the
+	// ff 03 address and control bytes, 1- or 2-byte protocol field; a Cisco
+	// HDLC header is read too, as tcpdump and Wireshark do.
 	FramePPP
+	// FrameIPv4 and FrameIPv6: an IP header of that version (LINKTYPE_IPV4,
+	// LINKTYPE_IPV6).
+	FrameIPv4
+	FrameIPv6
+	// FramePPPDir: a direction byte, then PPP (LINKTYPE_PPP_WITH_DIR).
+	FramePPPDir
+	// FramePPPoE: a PPPoE session header, then PPP (LINKTYPE_PPP_ETHER).
+	FramePPPoE
+	// FrameCHDLC: Cisco HDLC (LINKTYPE_C_HDLC).
+	FrameCHDLC
+	// FrameIPoIB: IP over InfiniBand (LINKTYPE_IPOIB).
+	FrameIPoIB
+	// FrameNFLOG: Linux NFLOG (LINKTYPE_NFLOG).
+	FrameNFLOG
+	// FrameARCNET: ARCNET with Linux's header (LINKTYPE_ARCNET_LINUX).
+	FrameARCNET
+	// FrameMPLS: an MPLS label stack (MPLS in IP or UDP).
+	FrameMPLS
+	numFramings
 )
 
-var framingNames = [...]string{"ip", "ethernet", "linux-sll", "linux-sll2", "null", "ppp"}
+var framingNames = [numFramings]string{"ip", "ethernet", "linux-sll", "linux-sll2", "null", "ppp",
+	"ipv4", "ipv6", "ppp-with-dir", "pppoe", "c-hdlc", "ipoib", "nflog", "arcnet", "mpls"}
 
 func (f Framing) String() string {
-	if int(f) < len(framingNames) {
+	if f < numFramings {
 		return framingNames[f]
 	}
 	return "framing?"
@@ -48,18 +72,18 @@ const (
 	pppIPv4     = 0x0021
 	pppIPv6     = 0x0057
 	protoTCP    = 6
-	maxTags     = 8
 	maxExtHdrs  = 8
 )
 
 // packet is where the headers of one packet are, as found by locate.
 type packet struct {
-	family   encap.Family
-	l3, l4   int  // offsets of the IP and TCP headers
-	end      int  // end of the IP packet in the buffer (IP length, or the buffer end if shorter)
-	whole    bool // the buffer holds the whole IP packet, and its length field is exact
-	moreFrag bool // a first fragment: more fragments follow
-	pppoeLen int  // offset of the PPPoE length field; -1 without PPPoE
+	family    encap.Family
+	l3, l4    int  // offsets of the IP and TCP headers
+	end       int  // end of the IP packet in the buffer (IP length, or the buffer end if shorter)
+	whole     bool // the buffer holds the whole IP packet, and its length field is exact
+	moreFrag  bool // a first fragment: more fragments follow
+	pppoeLen  int  // offset of the PPPoE length field; -1 without PPPoE
+	protected bool // inside MACsec with integrity only
 }
 
 // locate finds the IP and TCP headers of buf. It returns reasonNone when
@@ -67,10 +91,14 @@ type packet struct {
 // IP packet; otherwise why not.
 func locate(buf []byte, fr Framing) (packet, Reason) {
 	p := packet{pppoeLen: -1}
-	l3, family, r := p.link(buf, fr)
-	if r != ReasonNone {
-		return p, r
+	var l Link
+	Locate(buf, fr, &l)
+	if l.Reason != ReasonNone {
+		return p, l.Reason
 	}
+	p.protected = l.Protected
+	l3, family, r := l.Off, l.Family, ReasonNone
+	p.pppoeLen = l.PPPoELen
 	if len(buf) <= l3 {
 		return p, ReasonShort
 	}
@@ -101,128 +129,6 @@ func locate(buf []byte, fr Framing) (packet, Reason) {
 		return p, ReasonBadHeader
 	}
 	return p, ReasonNone
-}
-
-// link is the framing table: it returns the offset of the IP header and its
-// family (0: decide by the version nibble).
-func (p *packet) link(buf []byte, fr Framing) (int, encap.Family, Reason) {
-	switch fr {
-	case FrameIP:
-		return 0, 0, ReasonNone
-	case FrameEthernet:
-		return p.ethernet(buf)
-	case FrameLinuxSLL:
-		return sll(buf, 16, 14)
-	case FrameLinuxSLL2:
-		return sll(buf, 20, 0)
-	case FrameNull:
-		if len(buf) < 4 {
-			return 0, 0, ReasonShort
-		}
-		return 4, 0, ReasonNone // the family's value differs by OS; the version nibble decides
-	case FramePPP:
-		return ppp(buf, 0)
-	}
-	return 0, 0, ReasonNotIP
-}
-
-// etherFamily is the EtherType table: the IP family an EtherType carries.
-func etherFamily(et uint16) (encap.Family, Reason) {
-	switch et {
-	case etherIPv4:
-		return encap.IPv4, ReasonNone
-	case etherIPv6:
-		return encap.IPv6, ReasonNone
-	}
-	return 0, ReasonNotIP
-}
-
-func isVLAN(et uint16) bool {
-	return et == etherVLAN || et == etherQinQ || et == etherQinQ1 || et == etherQinQ2
-}
-
-// ethernet walks an Ethernet II header, up to maxTags VLAN tags and a PPPoE
-// session header.
-func (p *packet) ethernet(buf []byte) (int, encap.Family, Reason) {
-	if len(buf) < 14 {
-		return 0, 0, ReasonShort
-	}
-	et := binary.BigEndian.Uint16(buf[12:])
-	off := 14
-	for tags := 0; isVLAN(et); tags++ {
-		if tags == maxTags {
-			return 0, 0, ReasonNotIP
-		}
-		if len(buf) < off+4 {
-			return 0, 0, ReasonShort
-		}
-		et = binary.BigEndian.Uint16(buf[off+2:])
-		off += 4
-	}
-	if et == etherPPPoES {
-		return p.pppoe(buf, off)
-	}
-	f, r := etherFamily(et)
-	return off, f, r
-}
-
-// pppoe reads a PPPoE session header at off and its 2-byte PPP protocol.
-func (p *packet) pppoe(buf []byte, off int) (int, encap.Family, Reason) {
-	if len(buf) < off+8 {
-		return 0, 0, ReasonShort
-	}
-	if buf[off] != 0x11 || buf[off+1] != 0 { // version 1, type 1, session data
-		return 0, 0, ReasonNotIP
-	}
-	f, r := pppFamily(binary.BigEndian.Uint16(buf[off+6:]))
-	if r != ReasonNone {
-		return 0, 0, r
-	}
-	p.pppoeLen = off + 4
-	return off + 8, f, ReasonNone
-}
-
-// sll reads a Linux cooked header of hl bytes with its protocol at po.
-func sll(buf []byte, hl, po int) (int, encap.Family, Reason) {
-	if len(buf) < hl {
-		return 0, 0, ReasonShort
-	}
-	f, r := etherFamily(binary.BigEndian.Uint16(buf[po:]))
-	return hl, f, r
-}
-
-// ppp reads a PPP header at off, with or without the ff 03 address and
-// control bytes, with a 1- or 2-byte protocol field.
-func ppp(buf []byte, off int) (int, encap.Family, Reason) {
-	if len(buf) >= off+2 && buf[off] == 0xff && buf[off+1] == 0x03 {
-		off += 2
-	}
-	if len(buf) < off+1 {
-		return 0, 0, ReasonShort
-	}
-	proto := uint16(buf[off])
-	if proto&1 == 0 { // 2-byte protocol field (RFC 1661 §2: the last byte is odd)
-		if len(buf) < off+2 {
-			return 0, 0, ReasonShort
-		}
-		proto = binary.BigEndian.Uint16(buf[off:])
-		off += 2
-	} else {
-		off++
-	}
-	f, r := pppFamily(proto)
-	return off, f, r
-}
-
-// pppFamily is the PPP protocol table: the IP family a protocol carries.
-func pppFamily(proto uint16) (encap.Family, Reason) {
-	switch proto {
-	case pppIPv4:
-		return encap.IPv4, ReasonNone
-	case pppIPv6:
-		return encap.IPv6, ReasonNone
-	}
-	return 0, ReasonNotIP
 }
 
 func (p *packet) ipv4(buf []byte, version byte) Reason {
@@ -325,8 +231,12 @@ func LinkFraming(linkType int) (Framing, bool) {
 	switch linkType {
 	case 1: // LINKTYPE_ETHERNET
 		return FrameEthernet, true
-	case 101, 12, 14, 228, 229: // LINKTYPE_RAW (and the DLT_RAW values some writers use), IPV4, IPV6
+	case 101, 12, 14: // LINKTYPE_RAW (and the DLT_RAW values some writers use)
 		return FrameIP, true
+	case 228: // LINKTYPE_IPV4
+		return FrameIPv4, true
+	case 229: // LINKTYPE_IPV6
+		return FrameIPv6, true
 	case 113: // LINKTYPE_LINUX_SLL
 		return FrameLinuxSLL, true
 	case 276: // LINKTYPE_LINUX_SLL2
@@ -335,6 +245,18 @@ func LinkFraming(linkType int) (Framing, bool) {
 		return FrameNull, true
 	case 9, 50: // LINKTYPE_PPP, LINKTYPE_PPP_HDLC
 		return FramePPP, true
+	case 51: // LINKTYPE_PPP_ETHER
+		return FramePPPoE, true
+	case 204: // LINKTYPE_PPP_WITH_DIR
+		return FramePPPDir, true
+	case 104: // LINKTYPE_C_HDLC
+		return FrameCHDLC, true
+	case 242: // LINKTYPE_IPOIB
+		return FrameIPoIB, true
+	case 239: // LINKTYPE_NFLOG
+		return FrameNFLOG, true
+	case 129: // LINKTYPE_ARCNET_LINUX
+		return FrameARCNET, true
 	}
 	return 0, false
 }
