@@ -10,6 +10,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 
 	"github.com/mtukit/mtukit/advise"
+	"github.com/mtukit/mtukit/mss"
 )
 
 // pathMTU gathers what the capture implies about the path MTU.
@@ -209,6 +210,9 @@ func linkName(lt layers.LinkType) string {
 		return "loop"
 	case layers.LinkTypePPP, layers.LinkTypePPP_HDLC:
 		return "ppp"
+	}
+	if fr, ok := mss.LinkFraming(int(lt)); ok {
+		return fr.String() // the locator's name for the newer framings
 	}
 	return fmt.Sprintf("linktype-%d", int(lt))
 }
