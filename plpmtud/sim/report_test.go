@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/mtukit/mtukit/encap"
@@ -42,4 +43,46 @@ func FuzzRequestParsers(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestCompareEngine: with no engine asked, Compare gives --exact's numbers
+// where exact is cheap and samples rows with forged PTBs; the report says
+// which engine ran; exact and monte-carlo together are refused.
+func TestCompareEngine(t *testing.T) {
+	req := func(f func(*Request)) Request {
+		r := DefaultRequest()
+		r.Strategy, r.Tunnel, r.Loss, r.Trials = "mtukit,binary", "gre", 0.01, 500
+		f(&r)
+		return r
+	}
+	auto, err := Compare(ctx, req(func(*Request) {}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exact, err := Compare(ctx, req(func(r *Request) { r.Exact = true }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if auto.Params.Engine != EngineExact || !auto.Params.Exact || !auto.Params.Auto || auto.Params.Trials != 0 {
+		t.Errorf("auto params %+v", auto.Params)
+	}
+	for i := range exact.Results {
+		a, e := auto.Results[i], exact.Results[i]
+		a.samples, e.samples = nil, nil
+		if !a.Exact || !reflect.DeepEqual(a, e) {
+			t.Errorf("row %d: auto %+v, exact %+v", i, a, e)
+		}
+	}
+	mc, err := Compare(ctx, req(func(r *Request) { r.MonteCarlo = true }))
+	if err != nil || mc.Params.Engine != EngineMonteCarlo || mc.Params.Exact || mc.Params.Trials != 500 || mc.Results[0].Exact {
+		t.Errorf("monte-carlo: %v %+v", err, mc.Params)
+	}
+	forged, err := Compare(ctx, req(func(r *Request) { r.ICMP, r.Forge = 1, 0.1 }))
+	if err != nil || forged.Params.Engine != EngineMonteCarlo || forged.Results[0].Exact {
+		t.Errorf("forged PTBs: %v %+v", err, forged.Params)
+	}
+	_, err = Compare(ctx, req(func(r *Request) { r.Exact, r.MonteCarlo = true, true }))
+	if pe, ok := err.(*encap.ParamError); !ok || pe.Param != "monte-carlo" {
+		t.Errorf("exact and monte-carlo: %v", err)
+	}
 }
