@@ -128,6 +128,11 @@ type Config struct {
 	// against a lone lying PTB at the price of one probe more on paths
 	// that send PTBs; fewer agreeing PTBs only steer its probes.
 	PTBConfirm int
+	// Known is a remembered answer for this path (0: none): the search
+	// first re-validates it with at most two probes, Known and the next
+	// size up, and searches as usual only when the path changed
+	// (revalidate.go). It is clamped into [Min, Max].
+	Known int
 }
 
 // Limits on Config sizes: an IPv4 packet is at least 68 bytes (RFC 791) and
@@ -155,6 +160,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("loss prior %g out of range [0, 1)", c.LossPrior)
 	case c.Epsilon < 0 || c.Epsilon >= 1 || c.Epsilon != c.Epsilon:
 		return fmt.Errorf("epsilon %g out of range [0, 1)", c.Epsilon)
+	case c.Known != 0 && (c.Known < MinSize || c.Known > MaxSize):
+		return fmt.Errorf("known %d out of range [%d, %d]", c.Known, MinSize, MaxSize)
 	case c.PTBConfirm < 0 || c.PTBConfirm > 8:
 		return fmt.Errorf("ptb confirm %d out of range [0, 8]", c.PTBConfirm)
 	case c.Background < 0 || c.Background > 1 || c.Background != c.Background:
@@ -251,6 +258,9 @@ func New(name string, cfg Config) (Strategy, error) {
 	}
 	if err := cfg.validate(); err != nil {
 		return nil, err
+	}
+	if cfg.Known != 0 {
+		return newRevalidate(i, cfg)
 	}
 	return i.new(cfg)
 }
