@@ -35,10 +35,10 @@ func Revalidated(s Strategy) bool {
 
 // Phases of a revalidation.
 const (
-	rvCheck   uint8 = iota // the first round: known and known+step
-	rvSteady               // confirmed: done, the estimate is known
-	rvUp                   // the path grew: the search from known+step runs
-	rvFull                 // changed or unsure: the full search runs
+	rvCheck  uint8 = iota // the first round: known and known+step
+	rvSteady              // confirmed: done, the estimate is known
+	rvUp                  // the path grew: the search from known+step runs
+	rvFull                // changed or unsure: the full search runs
 )
 
 // Outcomes of the two check probes.
