@@ -42,7 +42,9 @@ are lost with probability --loss (plus --ber per byte); probes too big are
 dropped and answered by a Packet Too Big with probability --icmp (0, the
 default, is an ICMP black hole); --forge answers that share of probes with a
 forged PTB reporting --forge-mtu; --change-after N --change-to M changes the
-path MTU after N probes.
+path MTU after N probes. --prior M runs every strategy as a prober that
+remembers M from its last run: it probes M and the next size up first and
+searches only when the path changed.
 
 Each row's probabilities are exact by default (propagated through every
 sequence of outcomes, no sampling) where that is cheap: rows with forged PTBs
@@ -65,7 +67,8 @@ simulated time and the corrected goodput, so it shows where they fail.`,
   mtukit sim --strategy linear,binary,hybrid --step seed --tunnel all --loss 0.02
   mtukit sim --strategy quic-go --pmtu 1200:1499 --exact
   mtukit sim --strategy mtukit,rfc8899 --icmp 1 --forge 0.1 --json
-  mtukit sim --strategy mtukit --parallel 3 --tunnel ipsec --plot ipsec.svg`,
+  mtukit sim --strategy mtukit --parallel 3 --tunnel ipsec --plot ipsec.svg
+  mtukit sim --strategy mtukit,rfc8899 --prior 1420 --pmtu 1420`,
 			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error { return runSim(env, o) },
 		}
@@ -90,6 +93,7 @@ simulated time and the corrected goodput, so it shows where they fail.`,
 		f.IntVar(&r.Parallel, "parallel", r.Parallel, "probes per round for mtukit (1-8)")
 		f.Float64Var(&r.Epsilon, "epsilon", r.Epsilon, "mtukit's stopping risk (default 0.01)")
 		f.Float64Var(&r.LossPrior, "loss-prior", r.LossPrior, "the loss rate mtukit assumes (default 0.05)")
+		f.IntVar(&r.Prior, "prior", r.Prior, "a remembered path MTU: every strategy re-validates it first (probes it and the next size up) and searches only when the path changed, as the exporter does")
 		f.IntVar(&r.PTBConfirm, "ptb-confirm", r.PTBConfirm, "valid PTBs reporting the same MTU before mtukit takes it as an upper bound (default 1; 2 resists a lone forged PTB)")
 		f.IntVar(&r.Threshold, "threshold", r.Threshold, "a result more than this many bytes below the path MTU is sub-optimal")
 		f.Float64Var(&r.Retry, "retry-factor", r.Retry, "retry_factor in the seed's latency formula")

@@ -30,6 +30,10 @@ func TestSimGolden(t *testing.T) {
 		// same numbers as --exact), Monte Carlo with forged PTBs.
 		{"auto-exact", []string{"--strategy", "mtukit,binary", "--tunnel", "gre", "--loss", "0.01"}},
 		{"auto-forged", []string{"--strategy", "mtukit,binary", "--pmtu", "1450", "--icmp", "1", "--forge", "0.1", "--trials", "2000"}},
+		// A prior answer re-validated (issue 15 §1): 2 probes on a steady
+		// path, the full search, still exact, on one that changed.
+		{"prior-steady", []string{"--strategy", "mtukit,rfc8899,binary", "--prior", "1420", "--pmtu", "1420"}},
+		{"prior-changed", []string{"--strategy", "mtukit,rfc8899,binary", "--prior", "1420", "--tunnel", "wireguard", "--icmp", "0.5"}},
 		{"monte-carlo", []string{"--monte-carlo", "--strategy", "mtukit,binary", "--tunnel", "gre", "--loss", "0.01", "--trials", "2000"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -32,6 +32,11 @@ type Request struct {
 	RTT, PTO                     time.Duration
 
 	MaxProbes, Parallel, PTBConfirm int     // "max-probes", "parallel", "ptb-confirm": see plpmtud.Config
+	// Prior is a remembered answer (0: none): every strategy runs wrapped
+	// in plpmtud's re-validation (Config.Known), which probes Prior and
+	// the next size up first and searches only when the path changed.
+	Prior int // "prior"
+
 	Epsilon, LossPrior              float64 // "epsilon", "loss-prior"
 	Threshold                       int     // "threshold": bytes below the path MTU that count as sub-optimal
 	Retry                           float64 // "retry-factor": in the seed's latency formula
@@ -94,6 +99,7 @@ type ReportParams struct {
 	ForgeMTU    int     `json:"forge_mtu,omitempty"`
 	ChangeAfter int     `json:"change_after,omitempty"`
 	ChangeTo    int     `json:"change_to,omitempty"`
+	Prior       int     `json:"prior,omitempty"`
 	RTTms       float64 `json:"rtt_ms"`
 	PTOms       float64 `json:"pto_ms"`
 	Exact       bool    `json:"exact"`  // every row exact
@@ -185,7 +191,7 @@ func (r Request) path() Path {
 }
 
 func (r Request) config(step int) plpmtud.Config {
-	return plpmtud.Config{Min: r.Min, Max: r.Max, Step: step, MaxProbes: r.MaxProbes, Parallel: r.Parallel, Epsilon: r.Epsilon, LossPrior: r.LossPrior, PTBConfirm: r.PTBConfirm}
+	return plpmtud.Config{Min: r.Min, Max: r.Max, Step: step, MaxProbes: r.MaxProbes, Parallel: r.Parallel, Epsilon: r.Epsilon, LossPrior: r.LossPrior, PTBConfirm: r.PTBConfirm, Known: r.Prior}
 }
 
 // checkConfig names the parameter behind a search configuration that
@@ -196,6 +202,8 @@ func (r Request) checkConfig() error {
 		return encap.Paramf("min", "min %d out of range [%d, %d]", r.Min, plpmtud.MinSize, plpmtud.MaxSize)
 	case r.Max < r.Min || r.Max > plpmtud.MaxSize:
 		return encap.Paramf("max", "max %d out of range [min %d, %d]", r.Max, r.Min, plpmtud.MaxSize)
+	case r.Prior != 0 && (r.Prior < r.Min || r.Prior > r.Max):
+		return encap.Paramf("prior", "prior %d out of the search range [%d, %d]", r.Prior, r.Min, r.Max)
 	}
 	base := plpmtud.Config{Min: r.Min, Max: r.Max}
 	for _, f := range []struct {
@@ -224,7 +232,7 @@ func Compare(ctx context.Context, r Request) (*Report, error) {
 		return nil, err
 	}
 	rep := &Report{}
-	rep.Params = ReportParams{Range: [2]int{r.Min, r.Max}, Loss: r.Loss, BER: r.BER, ICMP: r.ICMP, Forge: r.Forge, Frag: r.Frag, ChangeAfter: r.ChangeAfter, ChangeTo: r.ChangeTo,
+	rep.Params = ReportParams{Range: [2]int{r.Min, r.Max}, Loss: r.Loss, BER: r.BER, ICMP: r.ICMP, Forge: r.Forge, Frag: r.Frag, ChangeAfter: r.ChangeAfter, ChangeTo: r.ChangeTo, Prior: r.Prior,
 		RTTms: simMS(r.RTT), Auto: !r.Exact && !r.MonteCarlo, Threshold: r.Threshold, RetryFactor: r.Retry}
 	if r.Forge > 0 {
 		rep.Params.ForgeMTU = r.ForgeMTU
@@ -461,6 +469,9 @@ func (rep *Report) WriteText(w io.Writer) error {
 	}
 	if p.ChangeAfter > 0 {
 		also = append(also, fmt.Sprintf("path MTU becomes %d after %d probes", p.ChangeTo, p.ChangeAfter))
+	}
+	if p.Prior > 0 {
+		also = append(also, fmt.Sprintf("a prior answer of %d is re-validated first (probes %d and the next size up; the full search only when the path changed)", p.Prior, p.Prior))
 	}
 	if len(also) > 0 {
 		fmt.Fprintf(w, "also: %s\n", strings.Join(also, "; "))

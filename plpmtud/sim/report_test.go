@@ -86,3 +86,38 @@ func TestCompareEngine(t *testing.T) {
 		t.Errorf("exact and monte-carlo: %v", err)
 	}
 }
+
+// TestComparePrior: with a prior answer (`mtukit sim --prior`), a steady
+// path costs at most 2 probes and every strategy that is exact without a
+// prior stays exact on a path that changed, black hole or PTBs.
+func TestComparePrior(t *testing.T) {
+	for _, icmp := range []float64{0, 1} {
+		r := DefaultRequest()
+		r.Strategy, r.Prior, r.ICMP = "mtukit,rfc8899,binary", 1420, icmp
+		r.Tunnel, r.PMTU = "mix", "1420"
+		steady, err := Compare(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.PMTU = "1200:1500"
+		changed, err := Compare(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range steady.Results {
+			c := changed.Results[i]
+			if !s.Exact || s.ProbesP95 > 2 || s.ProbesMean > 2 || s.PExact != 1 {
+				t.Errorf("icmp %g %s steady: %.2f probes (p95 %d), exact %g", icmp, s.Strategy, s.ProbesMean, s.ProbesP95, s.PExact)
+			}
+			if c.PExact != 1 || c.POvershoot != 0 {
+				t.Errorf("icmp %g %s changed: exact %g, overshoot %g", icmp, c.Strategy, c.PExact, c.POvershoot)
+			}
+			t.Logf("icmp %g %s: steady %.2f probes, changed (uniform 1200-1500) %.2f probes, exact %g", icmp, s.Strategy, s.ProbesMean, c.ProbesMean, c.PExact)
+		}
+	}
+	r := DefaultRequest()
+	r.Prior = 1100
+	if _, err := Compare(ctx, r); err == nil || err.(*encap.ParamError).Param != "prior" {
+		t.Errorf("prior below min: %v", err)
+	}
+}
