@@ -174,8 +174,9 @@ func bindTput(b *query, r *tput.Request, tcp *mss.SegmentOptions) {
 }
 
 // Simulations are bounded so that one answers in well under a second:
-// the API's default is simDefaultTrials Monte Carlo searches per row (the
-// CLI's is 20000), and at most simMaxTrials.
+// the API's default is simDefaultTrials Monte Carlo searches per sampled
+// row (the CLI's is 20000), and at most simMaxTrials; rows are exact by
+// default, as in the CLI.
 const (
 	simDefaultTrials = 2000
 	simMaxTrials     = 20000
@@ -220,11 +221,13 @@ func bindSim(b *query, r *sim.Request) {
 	b.float("epsilon", &r.Epsilon)
 	b.float("loss-prior", &r.LossPrior)
 	b.int("ptb-confirm", &r.PTBConfirm)
+	b.int("prior", &r.Prior)
 	b.int("threshold", &r.Threshold)
 	b.float("retry-factor", &r.Retry)
 	b.int("trials", &r.Trials)
 	b.uint64("seed", &r.Seed)
 	b.bool("exact", &r.Exact)
+	b.bool("monte-carlo", &r.MonteCarlo)
 }
 
 // errTooSlow is a heavy job that ran out of time.
