@@ -31,15 +31,15 @@ type Request struct {
 	ChangeAfter, ChangeTo        int     // "change-after", "change-to"
 	RTT, PTO                     time.Duration
 
-	MaxProbes, Parallel, PTBConfirm int     // "max-probes", "parallel", "ptb-confirm": see plpmtud.Config
+	MaxProbes, Parallel, PTBConfirm int // "max-probes", "parallel", "ptb-confirm": see plpmtud.Config
 	// Prior is a remembered answer (0: none): every strategy runs wrapped
 	// in plpmtud's re-validation (Config.Known), which probes Prior and
 	// the next size up first and searches only when the path changed.
 	Prior int // "prior"
 
-	Epsilon, LossPrior              float64 // "epsilon", "loss-prior"
-	Threshold                       int     // "threshold": bytes below the path MTU that count as sub-optimal
-	Retry                           float64 // "retry-factor": in the seed's latency formula
+	Epsilon, LossPrior float64 // "epsilon", "loss-prior"
+	Threshold          int     // "threshold": bytes below the path MTU that count as sub-optimal
+	Retry              float64 // "retry-factor": in the seed's latency formula
 
 	Trials  int    // "trials": Monte Carlo searches per row
 	Seed    uint64 // "seed"
@@ -60,11 +60,13 @@ func DefaultRequest() Request {
 	return Request{Strategy: "all", Tunnel: "mix", Min: 1200, Max: 1500, RTT: DefaultRTT, Threshold: 64, Retry: 1, Trials: 20000, Seed: 1}
 }
 
-// AutoStates is the state count past which the automatic engine gives a
-// row to Monte Carlo: the full exact table (11 strategies x 8 tunnel
-// families at 1% loss) peaks at 279 thousand in all, so the defaults stay
-// exact well inside it.
-const AutoStates = 1 << 19
+// AutoStates is the state count (per group of up to 64 path MTUs) past
+// which the automatic engine gives a row to Monte Carlo: the full table
+// (11 strategies x 8 tunnel families at 1% loss) stays exact under it,
+// while a row that would need millions of states (a jumbo range at 5%
+// loss) is sampled after a bounded attempt. The CLI, the API and the page
+// share it, so the API answers byte for byte what the CLI prints.
+const AutoStates = 1 << 16
 
 // Engine names, as the report's params.engine gives them.
 const (
