@@ -89,7 +89,7 @@
 //
 //	path MTU from the tunnel mix (`mtukit sim --exact --loss L`)
 //	             loss 0%                  loss 1%                  loss 5%
-//	mtukit       7.25/9   0.00 B 100%     7.35/11  0.00 B 99.9%    7.78/12  0.07 B 98.9%
+//	mtukit       7.24/9   0.00 B 100%     7.34/11  0.00 B 99.9%    7.81/11  0.10 B 98.9%
 //	binary       8.20/9   0.00 B 100%     8.23/9   1.53 B 95.2%    8.31/9   8.00 B 77.8%
 //	rfc8899     15.75/19  0.00 B 100%    15.81/19  0.00 B 100%    16.06/19  0.05 B 99.9%
 //	quiche      17.37/20  0.00 B 100%    17.42/20  0.00 B 100%    17.63/21  0.02 B 99.9%
@@ -103,11 +103,32 @@
 // the probes; it needs fewer than a one-try bisection, which at 5% loss is
 // wrong one time in five; and it costs about what quic-go costs, which
 // settles for 20 bytes. On a path MTU drawn uniformly from [1200, 1500],
-// where the prior does not help, mtukit needs 10.7 probes at 0% loss and
-// 11.3 at 5% (exact 99.0%): 2.4 more than a one-try bisection (8.30, exact
+// where the prior does not help, mtukit needs 10.3 probes at 0% loss and
+// 11.1 at 5% (exact 98.8%): 2.0 more than a one-try bisection (8.30, exact
 // 80% at 5%), still far fewer than rfc8899 (17.2) or quiche (19.1). With
 // Config.Parallel 3 it finishes the tunnel mix in 3.8 rounds instead of
 // 7.3 (11.5 probes).
+//
+// # The probe budget
+//
+// Leaning on the prior must not cost the paths it does not favour: without
+// random loss, mtukit (one probe per round) finds every path MTU exactly in
+// at most ceil(log2 N) + 2 probes, N = Max-Min+1 (11 over [1200, 1500], 10
+// over IPv6's [1280, 1500]), black holes and wrong hints included
+// (TestMtukitBudget checks every path MTU, with and without PTBs, with
+// every fragment hint). A bisection isolates the path MTU in ceil(log2 N)
+// probes and the stopping rule wants one more loss just above it; the
+// prior's choice stands when that worst case still fits in the probes
+// left, and is moved to the nearest size that keeps it otherwise. N is
+// rarely a power of two and the budget has one probe to spare, so the
+// first probes lean on the prior freely; the budget bites when the
+// posterior wants a narrow region at the edge of a wide interval. Before
+// the budget a path MTU uniform over [1200, 1500] took 10.71 probes (12 at
+// worst) and an IPv6 black hole over [1280, 1500] up to 12; a wrong
+// fragment hint cost 13.08 on average. The price is paid by a right hint
+// (below) and by wide ranges: over [1200, 9000] a 9000-byte path is no
+// longer found in 2 probes once 1500 was acknowledged, since a guess at
+// 9000 that failed would leave 7500 sizes for 13 probes.
 //
 // # PTBs
 //
@@ -130,7 +151,10 @@
 // largest fragment F puts the path MTU in [F, F+7]. mtukit multiplies the
 // weight of those sizes by 1024, which steers its probes and never decides.
 // Behind a black hole (sim Path.Frag 1, that packet counted as a probe)
-// it needs 6.36 probes over the tunnel mix instead of 7.25, and 6.51
-// instead of 10.71 on a path MTU uniform over [1200, 1500]; at 5% loss
-// 6.55 over the mix, exact 99.7%.
+// it needs 6.77 probes over the tunnel mix instead of 7.24, and 7.62
+// instead of 10.34 on a path MTU uniform over [1200, 1500]; at 5% loss
+// 7.14 over the mix, exact 99.6%. Before the probe budget a right hint
+// was worth more (6.36 and 6.51) because the search could bet everything
+// on it; within the budget it cuts the hint out of the interval edge by
+// edge when the median inside it would leave no probe to spare.
 package plpmtud

@@ -37,6 +37,7 @@ const (
 	// above it: the median. The tuning grid in the sim tests tried 0.4 and
 	// 0.6; both cost more probes.
 	splitTarget = 0.5
+	hintSlack   = 1
 )
 
 // mtukit searches for the path MTU v with a posterior over v:
@@ -82,6 +83,11 @@ type mtukit struct {
 	traffic   int
 	queue     [8]int // the rest of the current round
 	nq        int
+	// The probe budget (see budgeted): at most budget probes from start,
+	// the probes sent when the current search began, when none is lost at
+	// random; need is the number of lost probes just above the estimate
+	// that stop the search whatever the prior (LossPrior^need <= Epsilon).
+	budget, need, start int
 }
 
 // lossRec is a lost size: n losses in all, real of them lost probes (the
@@ -111,11 +117,18 @@ func newMtukit(c Config) (Strategy, error) {
 		pw[i] = math.Pow(lp, float64(i))
 	}
 	rounds := 3*log2ceil(c.Max-c.Min+1) + 8
+	need := 1
+	for need < len(pw) && pw[need] > eps {
+		need++
+	}
+	step := c.step(1)
 	s := &mtukit{
 		common:   newCommon(c, rounds*par),
+		budget:   bisectBound(c.Max-c.Min+1, step) + need,
+		need:     need,
 		pr:       newPrior(c.Min, c.Max, plateaus, bg),
 		pw:       pw,
-		step:     c.step(1),
+		step:     step,
 		par:      par,
 		tries:    c.maxProbes(3),
 		eps:      eps,
@@ -128,7 +141,7 @@ func newMtukit(c Config) (Strategy, error) {
 func (s *mtukit) Reset() {
 	s.common.reset()
 	s.lo, s.nloss, s.ptb, s.ptbN, s.hi, s.traffic, s.nq = s.min, 0, 0, 0, 0, 0, 0
-	s.hiTried, s.hlo, s.hhi = false, 0, 0
+	s.hiTried, s.hlo, s.hhi, s.start = false, 0, 0, 0
 	s.loss = [lossCap]lossRec{}
 	s.queue = [8]int{}
 	s.state = Searching
@@ -272,6 +285,9 @@ func (s *mtukit) settle() {
 	// The n quantiles of the posterior above lo, ascending.
 	for j := 1; j <= n; j++ {
 		x := s.quantile(w * splitTarget * float64(n+1-j) * 2 / float64(n+1))
+		if s.par == 1 {
+			x = s.budgeted(x)
+		}
 		if (s.nq > 0 && x <= s.queue[s.nq-1]) || (probeHi && x >= s.hi) {
 			continue
 		}
@@ -288,6 +304,128 @@ func (s *mtukit) settle() {
 		s.queue[i] = s.queue[0]
 	}
 	s.nq = s.par
+}
+
+// budgeted keeps the probe budget: without random loss the search ends
+// within budget = bisectBound(Max-Min+1, ΔS) + need probes
+// (ceil(log2 N) + 2 with the defaults), whatever the path MTU, the prior
+// and the hints. A bisection isolates the path MTU in bisectBound probes
+// and then needs need-1 more losses just above it; the prior's choice x is
+// kept when, after it, that worst case still fits in the probes left, and
+// otherwise moved to the nearest size that keeps it. Sizes are never
+// taken in a budget that random loss has already spent (an acknowledged
+// probe above a lost one): the posterior's choice stands then. It costs
+// nothing on the plateaus the prior favours: N is rarely a power of two,
+// so early probes have room to lean on the prior.
+func (s *mtukit) budgeted(x int) int {
+	left := s.budget - (s.sent - s.start)
+	if y, ok := s.cutHint(x, left); ok {
+		return y
+	}
+	if s.cost(x) <= left {
+		return x
+	}
+	h := s.upper()
+	if d := left - s.need; d >= 0 {
+		k := s.max + 1 // the largest interval that bisectBound shrinks in d probes
+		if d < 20 {
+			k = min(k, s.step<<d)
+		}
+		a, b := max(s.lo+1, h-k), min(h-1, s.lo+k)
+		if a <= b {
+			if y := min(max(x, a), b); s.cost(y) <= left {
+				return y
+			}
+		}
+	}
+	if h <= s.top() && s.cost(h) <= left {
+		return h // the lost size just above the estimate, again
+	}
+	return x
+}
+
+// cutHint: when the posterior's choice x falls in the hint [hlo, hhi]
+// and leaves less than hintSlack probes to spare, the hint is cut out of
+// the interval instead, one edge per probe: first the edge with more
+// sizes beyond it (hlo, acknowledged if the hint is right, or hhi+1, lost
+// if it is right), while the budget still allows it; the median then
+// works inside the hint. The median inside the hint would leave a wide
+// interval on either side, which the budget can only bisect.
+func (s *mtukit) cutHint(x, left int) (int, bool) {
+	h := s.upper()
+	if s.hlo == 0 || x < s.hlo || x > s.hhi || left-s.cost(x) >= hintSlack {
+		return 0, false
+	}
+	below, above := 0, 0 // sizes beyond each edge
+	if s.hlo > s.lo {
+		below = s.hlo - s.lo
+	}
+	if s.hhi+1 < h {
+		above = h - s.hhi - 1
+	}
+	edges := [2]int{s.hlo, s.hhi + 1}
+	if above > below {
+		edges[0], edges[1] = edges[1], edges[0]
+	}
+	for _, e := range edges {
+		if e > s.lo && e < h && s.cost(e) <= left {
+			return e, true
+		}
+	}
+	return 0, false
+}
+
+// upper is the smallest size above the estimate that a probe lost (not
+// only a PTB's implied loss), or top()+1: without random loss, the path
+// MTU is in [lo, upper).
+func (s *mtukit) upper() int {
+	for i := 0; i < s.nloss; i++ {
+		if s.loss[i].real > 0 {
+			return min(int(s.loss[i].size), s.top()+1)
+		}
+	}
+	return s.top() + 1
+}
+
+// lostIn counts the probes lost at sizes in (a, b], with one more at x
+// when x is in it (a loss being weighed).
+func (s *mtukit) lostIn(a, b, x int) int {
+	n := 0
+	for i := 0; i < s.nloss && int(s.loss[i].size) <= b; i++ {
+		if int(s.loss[i].size) > a {
+			n += int(s.loss[i].real)
+		}
+	}
+	if x > a && x <= b {
+		n++
+	}
+	return n
+}
+
+// worst is the most probes the search needs, without random loss, from an
+// estimate lo with the path MTU below h (x: a loss being weighed, or 0):
+// none once lo+ΔS is past the top; the losses still missing when a lost
+// size lies within ΔS; otherwise a bisection down to ΔS and need-1 more.
+func (s *mtukit) worst(lo, h, x int) int {
+	if lo+s.step > s.top() {
+		return 0
+	}
+	if h-lo <= s.step {
+		return max(0, s.need-s.lostIn(lo, lo+s.step, x))
+	}
+	return bisectBound(h-lo, s.step) + s.need - 1
+}
+
+// cost is the most probes the search needs, without random loss, if it
+// sends x now: x itself, then the worse of its two outcomes (only the
+// loss when x is at or above a lost size).
+func (s *mtukit) cost(x int) int {
+	h := s.upper()
+	c := s.worst(s.lo, min(h, x), x)
+	if x < h {
+		c = max(c, s.worst(x, h, 0))
+	}
+	return 1 + c
 }
 
 func (s *mtukit) Next(time.Duration) (int, bool) {
@@ -406,7 +544,7 @@ func (s *mtukit) OnTrafficLoss(size int, _ time.Duration) {
 	s.hiTried, s.hlo, s.hhi = false, 0, 0
 	s.loss = [lossCap]lossRec{}
 	s.addLoss(old, s.tries, s.tries)
-	s.done, s.state, s.nq = false, Searching, 0
+	s.done, s.state, s.nq, s.start = false, Searching, 0, s.sent
 	s.settle()
 }
 

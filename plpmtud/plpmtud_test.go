@@ -673,3 +673,98 @@ func TestLargestFragment(t *testing.T) {
 		}
 	}
 }
+
+// TestMtukitBudget: without random loss, mtukit finds every path MTU
+// exactly in at most ceil(log2 N)+2 probes (N = Max-Min+1), exhaustively:
+// IPv4 and IPv6 search ranges (and a 68-byte floor, a jumbo ceiling), every
+// path MTU, routers that send PTBs and black holes, and behind an IPv4
+// black hole every fragment hint the prober can hand over (the right one,
+// every wrong one, a packet that came whole), given after the first lost
+// probe as the prober and the simulator do, or before the first probe.
+func TestMtukitBudget(t *testing.T) {
+	type hinting int
+	const (
+		noHint hinting = iota
+		afterLoss
+		before
+	)
+	for _, tc := range []struct {
+		name     string
+		min, max int
+		hints    bool // IPv4: fragments give hints
+		stride   int  // path MTUs tried: every stride-th (1: all; the wide IPv4 ranges try every hint on a sample)
+	}{
+		{"ipv4", 1200, 1500, true, 1},
+		{"ipv6", 1280, 1500, false, 1},
+		{"ipv4 from 68", 68, 1500, true, 7},
+		{"ipv6 jumbo", 1280, 9000, false, 1},
+		{"ipv4 jumbo", 1200, 9000, true, 211},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			budget := log2ceil(tc.max-tc.min+1) + 2
+			s := mustNew(t, "mtukit", Config{Min: tc.min, Max: tc.max})
+			// Every hint a probe of Max without DF can give: the windows of
+			// the largest fragments a link in range cuts, and Max itself.
+			windows := [][2]int{{tc.max, tc.max}}
+			for f := LargestFragment(tc.min); f <= tc.max; f += 8 {
+				if lo, hi := FragmentHint(f); f < tc.max {
+					windows = append(windows, [2]int{lo, hi})
+				}
+			}
+			worst := map[string]int{}
+			run := func(what string, pmtu int, icmp bool, when hinting, w [2]int) {
+				s.Reset()
+				if when == before {
+					s.(Hinter).Hint(w[0], w[1])
+				}
+				var sent []int
+				lost := false
+				for !s.Done() {
+					size, ok := s.Next(0)
+					if !ok {
+						t.Fatalf("%s pmtu %d: stalled after %v", what, pmtu, sent)
+					}
+					sent = append(sent, size)
+					switch {
+					case size <= pmtu:
+						s.OnAck(size, 0)
+					case icmp:
+						s.OnPTB(size, pmtu, 0)
+					default:
+						s.OnLoss(size, 0)
+						if when == afterLoss && !lost {
+							s.(Hinter).Hint(w[0], w[1])
+						}
+						lost = true
+					}
+					if len(sent) > budget {
+						t.Fatalf("%s pmtu %d hint %v: more than %d probes: %v", what, pmtu, w, budget, sent)
+					}
+				}
+				if s.Estimate() != pmtu || s.Capped() {
+					t.Fatalf("%s pmtu %d hint %v: estimate %d (capped %v) after %v", what, pmtu, w, s.Estimate(), s.Capped(), sent)
+				}
+				worst[what] = max(worst[what], len(sent))
+			}
+			for pmtu := tc.min; pmtu <= tc.max; pmtu += tc.stride {
+				run("ptb", pmtu, true, noHint, [2]int{})
+				run("black hole", pmtu, false, noHint, [2]int{})
+				if !tc.hints {
+					continue
+				}
+				right := [2]int{pmtu, pmtu}
+				if pmtu < tc.max {
+					right = [2]int{LargestFragment(pmtu), LargestFragment(pmtu) + 7}
+				}
+				run("right hint", pmtu, false, afterLoss, right)
+				run("right hint first", pmtu, false, before, right)
+				for _, w := range windows {
+					if w != right {
+						run("wrong hint", pmtu, false, afterLoss, w)
+					}
+				}
+			}
+			t.Logf("budget %d probes; most sent: %v", budget, worst)
+		})
+	}
+}

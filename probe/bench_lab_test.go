@@ -38,6 +38,7 @@ func TestBenchProbe(t *testing.T) {
 		{name: "1333 odd, black hole", mtu: 1333, dropPTB: true},
 		{name: "IPv6 1280", v6: true, mtu: 1280},
 		{name: "IPv6 1400", v6: true, mtu: 1400},
+		{name: "IPv6 1481 black hole", v6: true, mtu: 1481, dropPTB: true},
 		{name: "VXLAN hop", mtu: 1500, vxlan: true},
 		{name: "1400 + 1% loss", mtu: 1400, loss: 1},
 		{name: "1400 + 3% loss", mtu: 1400, loss: 3},

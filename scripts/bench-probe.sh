@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side path MTU discovery benchmark on the namespace lab (root):
 # per scenario (1400 with ICMP, 1400 black hole, odd MTUs 1417 and 1333,
-# IPv6 1280 and 1400, a VXLAN hop, random loss 1/3/5%, a forged PTB),
+# IPv6 1280, 1400 and a 1481 black hole, a VXLAN hop, random loss 1/3/5%, a forged PTB),
 # mtukit with every plpmtud strategy, tracepath and a `ping -M do`
 # bisection. Prints: probes on the wire, wall time, discovered vs true PMTU.
 #   scripts/bench-probe.sh            all scenarios

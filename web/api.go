@@ -180,8 +180,9 @@ func bindTput(b *query, r *tput.Request, tcp *mss.SegmentOptions) {
 }
 
 // Simulations are bounded so that one answers in well under a second:
-// the API's default is simDefaultTrials Monte Carlo searches per row (the
-// CLI's is 20000), and at most Config.MaxTrials.
+// the API's default is simDefaultTrials Monte Carlo searches per sampled
+// row (the CLI's is 20000), and at most Config.MaxTrials; rows are exact by
+// default, as in the CLI.
 const simDefaultTrials = 2000
 
 // simRequest binds /api/v1/sim's query parameters: sim's flags but --plot
@@ -223,11 +224,13 @@ func bindSim(b *query, r *sim.Request) {
 	b.float("epsilon", &r.Epsilon)
 	b.float("loss-prior", &r.LossPrior)
 	b.int("ptb-confirm", &r.PTBConfirm)
+	b.int("prior", &r.Prior)
 	b.int("threshold", &r.Threshold)
 	b.float("retry-factor", &r.Retry)
 	b.int("trials", &r.Trials)
 	b.uint64("seed", &r.Seed)
 	b.bool("exact", &r.Exact)
+	b.bool("monte-carlo", &r.MonteCarlo)
 }
 
 // errTooSlow is a heavy job that ran out of time.

@@ -102,8 +102,9 @@ func TestServeAPIMatchesCLI(t *testing.T) {
 	}
 }
 
-// Without trials the API runs simDefaultTrials (2000) per row, bounded so
-// a page answers in well under a second.
+// Without parameters the API runs what `mtukit sim` runs: every row exact
+// (the engine the report names), so --trials does not matter to it; a
+// sampled row would take simDefaultTrials (2000).
 func TestServeSimDefaultTrials(t *testing.T) {
 	stdout, stderr, code := run(t, "sim", "--json", "--trials", "2000")
 	if code != 0 {

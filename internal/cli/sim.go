@@ -42,12 +42,16 @@ are lost with probability --loss (plus --ber per byte); probes too big are
 dropped and answered by a Packet Too Big with probability --icmp (0, the
 default, is an ICMP black hole); --forge answers that share of probes with a
 forged PTB reporting --forge-mtu; --change-after N --change-to M changes the
-path MTU after N probes.
+path MTU after N probes. --prior M runs every strategy as a prober that
+remembers M from its last run: it probes M and the next size up first and
+searches only when the path changed.
 
-By default each row is a Monte Carlo run (--trials, --seed: the same seed gives
-the same numbers whatever --workers); --exact computes the probabilities with
-no sampling (probability propagated through every sequence of outcomes; rows
-whose state space is too large fall back to Monte Carlo and say so).
+Each row's probabilities are exact by default (propagated through every
+sequence of outcomes, no sampling) where that is cheap: rows with forged PTBs
+(--forge) or too many states are sampled instead (Monte Carlo: --trials,
+--seed; the same seed gives the same numbers whatever --workers), and the
+report says which engine ran. --exact computes every row exactly, forged PTBs
+included; --monte-carlo samples every row.
 
 Strategies: mtukit (the default search), the seed article's linear, binary and
 hybrid, RFC 8899's state machine (rfc8899), and models of Linux TCP, quic-go,
@@ -58,11 +62,13 @@ The table also prints the seed article's closed-form latency
 L = log2(PMTU/S0) x RTT x (1 + p x retry) and its goodput formula beside the
 simulated time and the corrected goodput, so it shows where they fail.`,
 			Example: `  mtukit sim
-  mtukit sim --exact --loss 0.01
+  mtukit sim --loss 0.01
+  mtukit sim --monte-carlo --trials 50000 --seed 7
   mtukit sim --strategy linear,binary,hybrid --step seed --tunnel all --loss 0.02
   mtukit sim --strategy quic-go --pmtu 1200:1499 --exact
   mtukit sim --strategy mtukit,rfc8899 --icmp 1 --forge 0.1 --json
-  mtukit sim --strategy mtukit --parallel 3 --tunnel ipsec --plot ipsec.svg`,
+  mtukit sim --strategy mtukit --parallel 3 --tunnel ipsec --plot ipsec.svg
+  mtukit sim --strategy mtukit,rfc8899 --prior 1420 --pmtu 1420`,
 			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error { return runSim(env, o) },
 		}
@@ -87,13 +93,15 @@ simulated time and the corrected goodput, so it shows where they fail.`,
 		f.IntVar(&r.Parallel, "parallel", r.Parallel, "probes per round for mtukit (1-8)")
 		f.Float64Var(&r.Epsilon, "epsilon", r.Epsilon, "mtukit's stopping risk (default 0.01)")
 		f.Float64Var(&r.LossPrior, "loss-prior", r.LossPrior, "the loss rate mtukit assumes (default 0.05)")
+		f.IntVar(&r.Prior, "prior", r.Prior, "a remembered path MTU: every strategy re-validates it first (probes it and the next size up) and searches only when the path changed, as the exporter does")
 		f.IntVar(&r.PTBConfirm, "ptb-confirm", r.PTBConfirm, "valid PTBs reporting the same MTU before mtukit takes it as an upper bound (default 1; 2 resists a lone forged PTB)")
 		f.IntVar(&r.Threshold, "threshold", r.Threshold, "a result more than this many bytes below the path MTU is sub-optimal")
 		f.Float64Var(&r.Retry, "retry-factor", r.Retry, "retry_factor in the seed's latency formula")
-		f.IntVar(&r.Trials, "trials", r.Trials, "Monte Carlo searches per row")
+		f.IntVar(&r.Trials, "trials", r.Trials, "Monte Carlo searches per sampled row")
 		f.Uint64Var(&r.Seed, "seed", r.Seed, "Monte Carlo seed")
 		f.IntVar(&r.Workers, "workers", r.Workers, "worker goroutines (default: GOMAXPROCS)")
-		f.BoolVar(&r.Exact, "exact", r.Exact, "compute exact probabilities instead of sampling")
+		f.BoolVar(&r.Exact, "exact", r.Exact, "exact probabilities for every row, forged PTBs included (default: exact where cheap, Monte Carlo otherwise)")
+		f.BoolVar(&r.MonteCarlo, "monte-carlo", r.MonteCarlo, "sample every row (Monte Carlo: --trials, --seed)")
 		f.BoolVar(&o.json, "json", false, "print JSON")
 		f.StringVar(&o.plot, "plot", "", "write the CDF of probes and the histogram of the discovered MTU to this SVG file")
 		return c

@@ -26,6 +26,15 @@ func TestSimGolden(t *testing.T) {
 		{"forged-ptb-confirm2", []string{"--exact", "--strategy", "mtukit", "--pmtu", "1450", "--icmp", "1", "--forge", "0.1", "--ptb-confirm", "2"}},
 		{"icmp-mix", []string{"--exact", "--strategy", "mtukit,rfc8899,freebsd-sctp,binary", "--icmp", "1"}},
 		{"frag-blackhole", []string{"--exact", "--strategy", "mtukit,binary", "--pmtu", "1333", "--frag", "1"}},
+		// No engine asked: exact where cheap (params.engine "exact", the
+		// same numbers as --exact), Monte Carlo with forged PTBs.
+		{"auto-exact", []string{"--strategy", "mtukit,binary", "--tunnel", "gre", "--loss", "0.01"}},
+		{"auto-forged", []string{"--strategy", "mtukit,binary", "--pmtu", "1450", "--icmp", "1", "--forge", "0.1", "--trials", "2000"}},
+		// A prior answer re-validated (issue 15 §1): 2 probes on a steady
+		// path, the full search, still exact, on one that changed.
+		{"prior-steady", []string{"--strategy", "mtukit,rfc8899,binary", "--prior", "1420", "--pmtu", "1420"}},
+		{"prior-changed", []string{"--strategy", "mtukit,rfc8899,binary", "--prior", "1420", "--tunnel", "wireguard", "--icmp", "0.5"}},
+		{"monte-carlo", []string{"--monte-carlo", "--strategy", "mtukit,binary", "--tunnel", "gre", "--loss", "0.01", "--trials", "2000"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			goldenReport(t, "sim", tc.name, tc.args...)
@@ -37,7 +46,7 @@ func TestSimGolden(t *testing.T) {
 // gives the library's numbers, and a Monte Carlo run is the same for any
 // number of workers.
 func TestSimJSON(t *testing.T) {
-	args := []string{"sim", "--json", "--strategy", "mtukit,quic-go", "--tunnel", "ipsec", "--loss", "0.05", "--trials", "3000"}
+	args := []string{"sim", "--json", "--monte-carlo", "--strategy", "mtukit,quic-go", "--tunnel", "ipsec", "--loss", "0.05", "--trials", "3000"}
 	out, errs, code := run(t, append(args, "--workers", "1")...)
 	if code != ExitOK {
 		t.Fatalf("code %d: %s", code, errs)

@@ -31,15 +31,25 @@ type Request struct {
 	ChangeAfter, ChangeTo        int     // "change-after", "change-to"
 	RTT, PTO                     time.Duration
 
-	MaxProbes, Parallel, PTBConfirm int     // "max-probes", "parallel", "ptb-confirm": see plpmtud.Config
-	Epsilon, LossPrior              float64 // "epsilon", "loss-prior"
-	Threshold                       int     // "threshold": bytes below the path MTU that count as sub-optimal
-	Retry                           float64 // "retry-factor": in the seed's latency formula
+	MaxProbes, Parallel, PTBConfirm int // "max-probes", "parallel", "ptb-confirm": see plpmtud.Config
+	// Prior is a remembered answer (0: none): every strategy runs wrapped
+	// in plpmtud's re-validation (Config.Known), which probes Prior and
+	// the next size up first and searches only when the path changed.
+	Prior int // "prior"
+
+	Epsilon, LossPrior float64 // "epsilon", "loss-prior"
+	Threshold          int     // "threshold": bytes below the path MTU that count as sub-optimal
+	Retry              float64 // "retry-factor": in the seed's latency formula
 
 	Trials  int    // "trials": Monte Carlo searches per row
 	Seed    uint64 // "seed"
 	Workers int    // "workers": 0 is GOMAXPROCS; the numbers do not depend on it
-	Exact   bool   // "exact": exact probabilities instead of sampling
+	// Exact and MonteCarlo choose the engine; neither (the default) is
+	// automatic: exact where it is cheap, Monte Carlo for forged PTBs
+	// (their branches multiply the states) and for rows whose states
+	// exceed AutoStates. The report says which engine ran each row.
+	Exact      bool // "exact": exact probabilities for every row (Monte Carlo only past MaxStates)
+	MonteCarlo bool // "monte-carlo": sample every row
 
 	// Progress, when set, hears the share of the comparison done, in [0, 1].
 	Progress func(done float64) `json:"-"`
@@ -49,6 +59,21 @@ type Request struct {
 func DefaultRequest() Request {
 	return Request{Strategy: "all", Tunnel: "mix", Min: 1200, Max: 1500, RTT: DefaultRTT, Threshold: 64, Retry: 1, Trials: 20000, Seed: 1}
 }
+
+// AutoStates is the state count (per group of up to 64 path MTUs) past
+// which the automatic engine gives a row to Monte Carlo: the full table
+// (11 strategies x 8 tunnel families at 1% loss) stays exact under it,
+// while a row that would need millions of states (a jumbo range at 5%
+// loss) is sampled after a bounded attempt. The CLI, the API and the page
+// share it, so the API answers byte for byte what the CLI prints.
+const AutoStates = 1 << 16
+
+// Engine names, as the report's params.engine gives them.
+const (
+	EngineExact      = "exact"
+	EngineMonteCarlo = "monte carlo"
+	EngineMixed      = "exact and monte carlo"
+)
 
 // seedSteps are the ΔS values the seed article compares.
 var seedSteps = []int{16, 32, 64, 128, 256}
@@ -76,9 +101,13 @@ type ReportParams struct {
 	ForgeMTU    int     `json:"forge_mtu,omitempty"`
 	ChangeAfter int     `json:"change_after,omitempty"`
 	ChangeTo    int     `json:"change_to,omitempty"`
+	Prior       int     `json:"prior,omitempty"`
 	RTTms       float64 `json:"rtt_ms"`
 	PTOms       float64 `json:"pto_ms"`
-	Exact       bool    `json:"exact"`
+	Exact       bool    `json:"exact"`  // every row exact
+	Engine      string  `json:"engine"` // EngineExact, EngineMonteCarlo or EngineMixed
+	Auto        bool    `json:"auto"`   // the engine was chosen per row (neither exact nor monte-carlo asked)
+	MonteCarlo  int     `json:"monte_carlo_rows,omitempty"`
 	Trials      int     `json:"trials,omitempty"`
 	Seed        uint64  `json:"seed,omitempty"`
 	Threshold   int     `json:"suboptimal_threshold"`
@@ -128,6 +157,8 @@ func (r Request) plan() ([]simRun, int, error) {
 		return nil, 0, encap.Paramf("change-after", "change-after and change-to go together")
 	case r.RTT <= 0:
 		return nil, 0, encap.Paramf("rtt", "rtt %s must be positive", r.RTT)
+	case r.Exact && r.MonteCarlo:
+		return nil, 0, encap.Paramf("monte-carlo", "monte-carlo excludes exact: choose one engine")
 	}
 	if err := r.path().validate(); err != nil {
 		return nil, 0, err
@@ -162,7 +193,7 @@ func (r Request) path() Path {
 }
 
 func (r Request) config(step int) plpmtud.Config {
-	return plpmtud.Config{Min: r.Min, Max: r.Max, Step: step, MaxProbes: r.MaxProbes, Parallel: r.Parallel, Epsilon: r.Epsilon, LossPrior: r.LossPrior, PTBConfirm: r.PTBConfirm}
+	return plpmtud.Config{Min: r.Min, Max: r.Max, Step: step, MaxProbes: r.MaxProbes, Parallel: r.Parallel, Epsilon: r.Epsilon, LossPrior: r.LossPrior, PTBConfirm: r.PTBConfirm, Known: r.Prior}
 }
 
 // checkConfig names the parameter behind a search configuration that
@@ -173,6 +204,8 @@ func (r Request) checkConfig() error {
 		return encap.Paramf("min", "min %d out of range [%d, %d]", r.Min, plpmtud.MinSize, plpmtud.MaxSize)
 	case r.Max < r.Min || r.Max > plpmtud.MaxSize:
 		return encap.Paramf("max", "max %d out of range [min %d, %d]", r.Max, r.Min, plpmtud.MaxSize)
+	case r.Prior != 0 && (r.Prior < r.Min || r.Prior > r.Max):
+		return encap.Paramf("prior", "prior %d out of the search range [%d, %d]", r.Prior, r.Min, r.Max)
 	}
 	base := plpmtud.Config{Min: r.Min, Max: r.Max}
 	for _, f := range []struct {
@@ -201,8 +234,8 @@ func Compare(ctx context.Context, r Request) (*Report, error) {
 		return nil, err
 	}
 	rep := &Report{}
-	rep.Params = ReportParams{Range: [2]int{r.Min, r.Max}, Loss: r.Loss, BER: r.BER, ICMP: r.ICMP, Forge: r.Forge, Frag: r.Frag, ChangeAfter: r.ChangeAfter, ChangeTo: r.ChangeTo,
-		RTTms: simMS(r.RTT), Exact: r.Exact, Threshold: r.Threshold, RetryFactor: r.Retry}
+	rep.Params = ReportParams{Range: [2]int{r.Min, r.Max}, Loss: r.Loss, BER: r.BER, ICMP: r.ICMP, Forge: r.Forge, Frag: r.Frag, ChangeAfter: r.ChangeAfter, ChangeTo: r.ChangeTo, Prior: r.Prior,
+		RTTms: simMS(r.RTT), Auto: !r.Exact && !r.MonteCarlo, Threshold: r.Threshold, RetryFactor: r.Retry}
 	if r.Forge > 0 {
 		rep.Params.ForgeMTU = r.ForgeMTU
 		if r.ForgeMTU == 0 {
@@ -214,11 +247,8 @@ func Compare(ctx context.Context, r Request) (*Report, error) {
 	} else {
 		rep.Params.PTOms = simMS(3 * r.RTT)
 	}
-	if !r.Exact {
-		rep.Params.Trials, rep.Params.Seed = r.Trials, r.Seed
-	}
 	path := r.path()
-	fellBack := 0
+	fellBack, sampled := 0, 0
 	for i, run := range runs {
 		sc := Scenario{Strategy: run.name, Config: r.config(run.step), Path: path, PMTU: run.dist}
 		opt := Options{Trials: r.Trials, Seed: r.Seed, Workers: r.Workers}
@@ -230,14 +260,21 @@ func Compare(ctx context.Context, r Request) (*Report, error) {
 			}
 		}
 		var res *Result
-		if r.Exact {
+		switch {
+		case r.MonteCarlo || (!r.Exact && r.Forge > 0):
+			res, err = MonteCarlo(ctx, sc, opt)
+		default:
+			if !r.Exact {
+				opt.MaxStates = AutoStates
+			}
 			res, err = Exact(ctx, sc, opt)
 			if errors.Is(err, ErrTooLarge) {
 				fellBack++
 				res, err = MonteCarlo(ctx, sc, opt)
 			}
-		} else {
-			res, err = MonteCarlo(ctx, sc, opt)
+		}
+		if err == nil && !res.Exact {
+			sampled++
 		}
 		if err != nil {
 			return nil, err
@@ -260,6 +297,18 @@ func Compare(ctx context.Context, r Request) (*Report, error) {
 		if r.Progress != nil {
 			r.Progress(float64(i+1) / float64(len(runs)))
 		}
+	}
+	rep.Params.MonteCarlo = sampled
+	switch {
+	case sampled == 0:
+		rep.Params.Engine, rep.Params.Exact = EngineExact, true
+	case sampled == len(runs):
+		rep.Params.Engine = EngineMonteCarlo
+	default:
+		rep.Params.Engine = EngineMixed
+	}
+	if sampled > 0 {
+		rep.Params.Trials, rep.Params.Seed = r.Trials, r.Seed
 	}
 	rep.Recommendations = Recommend(rep.Results)
 	rep.Notes = simNotes(rep, fellBack)
@@ -382,6 +431,9 @@ func simNotes(rep *Report, fellBack int) []string {
 	if fellBack > 0 {
 		n = append(n, fmt.Sprintf("%d row(s) had too many states for exact mode and were sampled (Monte Carlo, exact: false)", fellBack))
 	}
+	if rep.Params.Auto && rep.Params.Forge > 0 {
+		n = append(n, "forged PTBs multiply the exact mode's states: the rows were sampled (Monte Carlo); --exact computes them exactly, at a higher cost")
+	}
 	return n
 }
 
@@ -396,9 +448,14 @@ func simPct(v float64) string { return strconv.FormatFloat(100*v, 'f', -1, 64) +
 // WriteText prints the report as a table.
 func (rep *Report) WriteText(w io.Writer) error {
 	p := rep.Params
-	mode := fmt.Sprintf("Monte Carlo, %d trials per row, seed %d", p.Trials, p.Seed)
-	if p.Exact {
+	var mode string
+	switch p.Engine {
+	case EngineExact:
 		mode = "exact"
+	case EngineMixed:
+		mode = fmt.Sprintf("exact; Monte Carlo for %d of %d rows, %d trials per row, seed %d", p.MonteCarlo, len(rep.Results), p.Trials, p.Seed)
+	default:
+		mode = fmt.Sprintf("Monte Carlo, %d trials per row, seed %d", p.Trials, p.Seed)
 	}
 	fmt.Fprintf(w, "path MTU search over [%d, %d]: loss %s, ICMP delivered %s, RTT %s ms, probe timeout %s ms (%s)\n",
 		p.Range[0], p.Range[1], simPct(p.Loss), simPct(p.ICMP), simNum(p.RTTms), simNum(p.PTOms), mode)
@@ -414,6 +471,9 @@ func (rep *Report) WriteText(w io.Writer) error {
 	}
 	if p.ChangeAfter > 0 {
 		also = append(also, fmt.Sprintf("path MTU becomes %d after %d probes", p.ChangeTo, p.ChangeAfter))
+	}
+	if p.Prior > 0 {
+		also = append(also, fmt.Sprintf("a prior answer of %d is re-validated first (probes %d and the next size up; the full search only when the path changed)", p.Prior, p.Prior))
 	}
 	if len(also) > 0 {
 		fmt.Fprintf(w, "also: %s\n", strings.Join(also, "; "))

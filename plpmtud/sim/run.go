@@ -119,6 +119,7 @@ func Exact(ctx context.Context, sc Scenario, opt Options) (*Result, error) {
 	states := make([]int, len(gs))
 	errs := make([]error, len(gs))
 	var next, done atomic.Int64
+	var tooLarge atomic.Bool // a group ran out of states: the others stop too
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
@@ -127,7 +128,7 @@ func Exact(ctx context.Context, sc Scenario, opt Options) (*Result, error) {
 			var spare []*layer
 			for {
 				g := int(next.Add(1) - 1)
-				if g >= len(gs) || ctx.Err() != nil {
+				if g >= len(gs) || ctx.Err() != nil || tooLarge.Load() {
 					return
 				}
 				lo, hi := gs[g][0], gs[g][1]
@@ -138,6 +139,9 @@ func Exact(ctx context.Context, sc Scenario, opt Options) (*Result, error) {
 				e := newExactRun(p, pm0, floor, limit, ctx)
 				e.spare = spare
 				errs[g] = e.run()
+				if errors.Is(errs[g], ErrTooLarge) {
+					tooLarge.Store(true)
+				}
 				spare = e.spare
 				states[g] = e.states
 				for j := range pm0 {
