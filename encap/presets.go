@@ -132,6 +132,12 @@ var presets = []Preset{
 		Source:    Source{"https://docs.openstack.org/neutron/zed/admin/config-mtu.html", "MTU considerations - Neutron documentation (Jumbo frames)"},
 	},
 	{
+		Name: "cisco-nexus1000v-vxlan", Title: "Cisco Nexus 1000V VXLAN: underlay MTU for 1500-byte VM vNICs",
+		Stack: "vxlan", LinkMTU: 1550, Family: "ipv4",
+		Published: Published{QuantityTunnelMTU, 1500, "the VXLAN encapsulation overhead is 50 bytes; with the default 1500-byte vNIC, configure the uplinks, switch ports, inter-switch links and routers to carry an MTU of at least 1550 bytes (else make the guest MTU 50 bytes smaller)"},
+		Source:    Source{"https://manualshive.com/en/manual/cisco/nexus-1000v/nexus-1000v_troubleshooting-manual_2608889-252.html", "Cisco Nexus 1000V Troubleshooting Guide, Release 5.2(1)SV3(1.1), chapter 25 VXLANs, Fragmentation (copy on manualshive.com)"},
+	},
+	{
 		Name: "android-464xlat", Title: "Android 464XLAT CLAT (clatd) on a 1500-byte IPv6 network",
 		Stack: "xlat(frag)", LinkMTU: 1500, Family: "ipv4",
 		Published: Published{QuantityTunnelMTU, 1472, "the v4- CLAT interface gets the detected IPv6 MTU minus MTU_DELTA 28: 40 bytes IPv6 header - 20 bytes IPv4 header + 8 bytes fragment header"},
