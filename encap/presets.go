@@ -125,6 +125,38 @@ var presets = []Preset{
 		Published: Published{QuantityTunnelMTU, 1450, "a vxlan device created on a 1500-byte lower device gets MTU 1500 - VXLAN_HEADROOM (20 + 8 + 8 + 14 = 50)"},
 		Source:    Source{"https://github.com/torvalds/linux/blob/master/include/net/vxlan.h", "Linux include/net/vxlan.h (VXLAN_HEADROOM)"},
 	},
+	{
+		Name: "openstack-vxlan-jumbo", Title: "OpenStack Neutron VXLAN network on a 9000-byte physical network (IPv4 endpoints)",
+		Stack: "vxlan", LinkMTU: 9000, Family: "ipv4",
+		Published: Published{QuantityTunnelMTU, 8950, "an underlying physical network with a 9000-byte MTU yields an 8950-byte MTU for instances using a VXLAN network with IPv4 endpoints (IPv6 endpoints add 20 bytes)"},
+		Source:    Source{"https://docs.openstack.org/neutron/zed/admin/config-mtu.html", "MTU considerations - Neutron documentation (Jumbo frames)"},
+	},
+	{
+		Name: "cisco-nexus1000v-vxlan", Title: "Cisco Nexus 1000V VXLAN: underlay MTU for 1500-byte VM vNICs",
+		Stack: "vxlan", LinkMTU: 1550, Family: "ipv4",
+		Published: Published{QuantityTunnelMTU, 1500, "the VXLAN encapsulation overhead is 50 bytes; with the default 1500-byte vNIC, configure the uplinks, switch ports, inter-switch links and routers to carry an MTU of at least 1550 bytes (else make the guest MTU 50 bytes smaller)"},
+		Source:    Source{"https://manualshive.com/en/manual/cisco/nexus-1000v/nexus-1000v_troubleshooting-manual_2608889-252.html", "Cisco Nexus 1000V Troubleshooting Guide, Release 5.2(1)SV3(1.1), chapter 25 VXLANs, Fragmentation (copy on manualshive.com)"},
+	},
+	{
+		Name: "android-464xlat", Title: "Android 464XLAT CLAT (clatd) on a 1500-byte IPv6 network",
+		Stack: "xlat(frag)", LinkMTU: 1500, Family: "ipv4",
+		Published: Published{QuantityTunnelMTU, 1472, "the v4- CLAT interface gets the detected IPv6 MTU minus MTU_DELTA 28: 40 bytes IPv6 header - 20 bytes IPv4 header + 8 bytes fragment header"},
+		Source:    Source{"https://github.com/LineageOS/android_packages_modules_Connectivity/blob/050b6529c43c8c63187ca4584226a8a0fb27a656/service/src/com/android/server/connectivity/ClatCoordinator.java", "AOSP packages/modules/Connectivity: ClatCoordinator.java (MTU_DELTA, adjustMtu), LineageOS mirror"},
+	},
+	{
+		Name: "openwrt-ds-lite", Title: "DS-Lite B4 on OpenWrt (IPv4-in-IPv6 softwire, RFC 6333), default tunnel MTU",
+		Stack: "4in6(noencaplimit)", LinkMTU: 1500, Family: "ipv4",
+		Published: Published{QuantityTunnelMTU, 1280, "the dslite protocol sets up an ipip6 tunnel with mtu ${mtu:-1280}: 1280 unless the mtu option is set"},
+		Source:    Source{"https://github.com/openwrt/openwrt/blob/main/package/network/ipv6/ds-lite/files/dslite.sh", "OpenWrt package/network/ipv6/ds-lite/files/dslite.sh (tnl_setup)"},
+		Note:      "a safety margin: IPv4 in IPv6 on a 1500-byte IPv6 link fits 1460 (1452 if the tunnel adds the encapsulation limit option), but OpenWrt defaults to 1280 so the softwire needs no PMTUD whatever the IPv6 path; set the mtu option to 1460 on a known 1500-byte path",
+	},
+	{
+		Name: "openwrt-map-e", Title: "MAP-E CE on OpenWrt (IPv4-in-IPv6, RFC 7597), default tunnel MTU",
+		Stack: "4in6(noencaplimit)", LinkMTU: 1500, Family: "ipv4",
+		Published: Published{QuantityTunnelMTU, 1280, "for map-e and lw4o6 the map protocol sets up an ipip6 tunnel with mtu ${mtu:-1280}: 1280 unless the mtu option is set"},
+		Source:    Source{"https://github.com/openwrt/openwrt/blob/main/package/network/ipv6/map/files/map.sh", "OpenWrt package/network/ipv6/map/files/map.sh (proto_map_setup)"},
+		Note:      "a safety margin: MAP-E is IPv4 in IPv6, which on a 1500-byte IPv6 link fits 1460 (1452 with the encapsulation limit option), but OpenWrt defaults to 1280, the IPv6 minimum; set the mtu option to 1460 on a known 1500-byte path",
+	},
 }
 
 // Presets lists every preset, in table order.

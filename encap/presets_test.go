@@ -47,6 +47,7 @@ func TestPresetFigures(t *testing.T) {
 	want := map[string]int{
 		"cloudflare-magic-wan-gre": 1436, "gcp-ha-vpn": 1406, "aws-gwlb-geneve": 8500, "wg-quick": 1420,
 		"tailscale": 1420, "pppoe": 1492, "aws-site-to-site-vpn": 1446, "azure-vpn-gateway": 1382, "lte-gtpu": 1464, "pppoe-vlan": 1492, "pppoe-baby-jumbo": 1500, "linux-vxlan": 1450,
+		"openstack-vxlan-jumbo": 8950, "cisco-nexus1000v-vxlan": 1500, "android-464xlat": 1472, "openwrt-ds-lite": 1460, "openwrt-map-e": 1460,
 	}
 	for _, p := range Presets() {
 		got, err := p.Computed()
