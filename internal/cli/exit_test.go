@@ -68,6 +68,7 @@ var outOfRange = []struct {
 	{"serve --min-upload-rate", []string{"serve", "--listen", "127.0.0.1:0", "--min-upload-rate", "0"}},
 	{"serve --rate-limit", []string{"serve", "--listen", "127.0.0.1:0", "--rate-limit", "-1"}},
 	{"sim --ber", []string{"sim", "--ber", "2"}},
+	{"sim --prior", []string{"sim", "--prior", "9000"}},
 	{"sim --change-after", []string{"sim", "--change-after", "-1"}},
 	{"sim --change-to", []string{"sim", "--change-after", "5", "--change-to", "-1"}},
 	{"sim --epsilon", []string{"sim", "--epsilon", "2"}},
