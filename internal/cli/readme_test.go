@@ -36,6 +36,7 @@ func TestReadmeTour(t *testing.T) {
 		{"go install ", "fetches the module from the network"},
 		{"mtukit responder ", "a long-running server on the far end of a real path"},
 		{"mtukit probe ", "probes a real remote host (far.example.net); probe's own tests cover it against a loopback responder"},
+		{"mtukit exporter ", "a long-running server that probes real targets; exporter's own tests and TestLabPrometheus cover it"},
 		{"mtukit serve", "a long-running server; TestServeRuns starts it and compares its API with the CLI"},
 	}
 	number := regexp.MustCompile(`\b\d{3,}\b`)
