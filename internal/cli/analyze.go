@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -16,6 +17,7 @@ type analyzeOptions struct {
 	json, flows bool
 	maxFlows    int
 	progress    string
+	failOn      string
 }
 
 // progressMin is the input size above which a terminal gets a progress bar.
@@ -33,11 +35,18 @@ code, the flow, the evidence packets (tshark frame numbers) and a fix:
 
 ` + capture.CodesHelp() + `
 
-The summary gives the path MTU the capture implies and the MSS to clamp to.`,
+The summary gives the path MTU the capture implies and the MSS to clamp to.
+
+Exit status: 0 when the report is printed, 2 for bad input (flags, a file that
+is not a capture, one that breaks off: the report of what came before is still
+printed), and with --fail-on warning|error, 1 when a finding of that severity
+or worse is present (the report is printed all the same; --fail-on never, the
+default, never exits 1 for a finding).`,
 			Example: `  mtukit analyze trace.pcap
   mtukit analyze trace.pcapng --flows
   tcpdump -i eth0 -w - | mtukit analyze -
-  mtukit analyze trace.pcap.gz --json`,
+  mtukit analyze trace.pcap.gz --json
+  mtukit analyze --fail-on error trace.pcap || echo "MTU trouble"`,
 			Args: cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error { return runAnalyze(env, o, args[0]) },
 		}
@@ -46,6 +55,7 @@ The summary gives the path MTU the capture implies and the MSS to clamp to.`,
 		f.BoolVar(&o.flows, "flows", false, "also list the TCP flows (MSS, options, largest segment, DF, retransmissions)")
 		f.IntVar(&o.maxFlows, "max-flows", 50000, "flows tracked at once; the least recently active are finished beyond it")
 		f.StringVar(&o.progress, "progress", "auto", "progress bar on stderr: auto (a terminal and a file over 64 MiB), always, never")
+		f.StringVar(&o.failOn, "fail-on", "never", "exit 1 when a finding of this severity or worse is present: warning, error, never")
 		return c
 	})
 }
@@ -65,6 +75,10 @@ func runAnalyze(env *Env, o *analyzeOptions, path string) error {
 	case "auto", "always", "never":
 	default:
 		return usagef("--progress %q: want auto, always or never", o.progress)
+	}
+	failOn, err := parseFailOn(o.failOn)
+	if err != nil {
+		return err
 	}
 	var in io.Reader
 	var size int64
@@ -111,7 +125,49 @@ func runAnalyze(env *Env, o *analyzeOptions, path string) error {
 	if err != nil {
 		return asUsage(fmt.Errorf("%s: %w (the report covers the packets before it)", name, err))
 	}
-	return nil
+	return failed(failOn, rep.Findings)
+}
+
+// failNever is the --fail-on threshold that no finding reaches.
+const failNever = capture.SeverityError + 1
+
+// parseFailOn reads --fail-on: the least severity that makes analyze exit 1.
+func parseFailOn(s string) (capture.Severity, error) {
+	switch s {
+	case "never":
+		return failNever, nil
+	case "warning":
+		return capture.SeverityWarning, nil
+	case "error":
+		return capture.SeverityError, nil
+	}
+	return 0, usagef("--fail-on %q: want warning, error or never", s)
+}
+
+// failed is the error (exit status 1) when a finding reaches the
+// --fail-on threshold: one line naming how many and their codes.
+func failed(threshold capture.Severity, fs []capture.Finding) error {
+	n := 0
+	var codes []string
+	for _, f := range fs {
+		if f.Severity >= threshold {
+			n++
+			if !slices.Contains(codes, f.Code) {
+				codes = append(codes, f.Code)
+			}
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d finding%s at or above %s (--fail-on): %s", n, plural(n), threshold, strings.Join(codes, ", "))
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 // isTerminal reports whether w is a character device (a terminal, in
