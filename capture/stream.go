@@ -133,8 +133,11 @@ func (s *Stream) Flows() int { return s.a.flows.n }
 // the wire, then hands out what became complete.
 func (s *Stream) Packet(link layers.LinkType, data []byte, time int64, wireLen int, point uint64) {
 	a := s.a
-	a.FeedPacket(link, data, a.packets+1, time, wireLen, point)
+	// the clock first: what the silence until this packet completed
+	// (a black hole's quiet time) is told before the packet changes it
 	s.now = max(s.now, time)
+	s.tick()
+	a.FeedPacket(link, data, a.packets+1, time, wireLen, point)
 	if f := a.last; f != nil {
 		for di := range f.d {
 			if r := f.d[di].r; r != nil && (r.st.active && r.st.tx >= 3 || r.bh.tx >= 3) {
@@ -143,7 +146,6 @@ func (s *Stream) Packet(link layers.LinkType, data []byte, time int64, wireLen i
 		}
 	}
 	s.collect()
-	s.tick()
 }
 
 // Tick tells the stream the time (Unix ns) when no packet comes: a black

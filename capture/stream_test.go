@@ -114,6 +114,16 @@ func TestStreamBlackholeEarly(t *testing.T) {
 			if a, b := mustJSON(t, rep), mustJSON(t, batch); a != b {
 				t.Errorf("stream report differs from Analyze's:\n%s\n%s", a, b)
 			}
+
+			// without ticks (a file read from a pipe), the silence is seen
+			// when the next packet comes: the fourth transmission; the
+			// evidence told is the state before it
+			evs = nil
+			s = NewStream(StreamOptions{}, func(e Event) { evs = append(evs, e) })
+			replay(t, s, data, time.Hour, 0)
+			if len(evs) != 1 || evs[0].Time != times[want.Packets[3]] || evs[0].Finding.Count != 3 {
+				t.Errorf("events %+v: want one, at the fourth transmission (+%v), of 3 transmissions", evs, time.Duration(times[want.Packets[3]]-first))
+			}
 		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -18,6 +19,10 @@ type analyzeOptions struct {
 	maxFlows    int
 	progress    string
 	failOn      string
+	live        string        // --live IF
+	filter      string        // --filter EXPR (with --live)
+	duration    time.Duration // --duration D (with --live)
+	stream      string        // --stream auto|always|never
 }
 
 // progressMin is the input size above which a terminal gets a progress bar.
@@ -27,7 +32,7 @@ func init() {
 	register(func(env *Env) *cobra.Command {
 		o := &analyzeOptions{}
 		c := &cobra.Command{
-			Use:   "analyze FILE",
+			Use:   "analyze FILE | analyze --live IF",
 			Short: "Find MTU and MSS trouble in a pcap or pcapng capture",
 			Long: `analyze reads a capture (pcap or pcapng, gzip allowed, "-" for stdin) and
 reports what is wrong with MTU and MSS, worst first, each finding with a stable
@@ -37,6 +42,15 @@ code, the flow, the evidence packets (tshark frame numbers) and a fix:
 
 The summary gives the path MTU the capture implies and the MSS to clamp to.
 
+Live input: --live IF reads an interface (Linux, root or CAP_NET_RAW) until
+Ctrl-C or --duration, --filter takes a tcpdump expression (compiled by tcpdump);
+"-" reads a capture as tcpdump writes it to a pipe. Both print each finding as
+soon as its evidence is complete (a black hole once its third full-size
+transmission stays unacknowledged; other findings when their flow closes or
+idles), then the report of everything seen. With --json, one JSON object per
+line: {"time":...,"finding":{...}} for each, {"report":{...}} last.
+--stream never turns this off for a pipe (the report alone, as for a file).
+
 Exit status: 0 when the report is printed, 2 for bad input (flags, a file that
 is not a capture, one that breaks off: the report of what came before is still
 printed), and with --fail-on warning|error, 1 when a finding of that severity
@@ -45,10 +59,19 @@ default, never exits 1 for a finding).`,
 			Example: `  mtukit analyze trace.pcap
   mtukit analyze trace.pcapng --flows
   tcpdump -i eth0 -w - | mtukit analyze -
+  mtukit analyze --live eth0 --filter 'tcp or icmp or icmp6' --duration 10m
   mtukit analyze trace.pcap.gz --json
   mtukit analyze --fail-on error trace.pcap || echo "MTU trouble"`,
-			Args: cobra.ExactArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error { return runAnalyze(env, o, args[0]) },
+			Args: cobra.MaximumNArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				if err := o.check(cmd, args); err != nil {
+					return err
+				}
+				if o.live != "" {
+					return runAnalyzeLive(env, o)
+				}
+				return runAnalyze(env, o, args[0])
+			},
 		}
 		f := c.Flags()
 		f.BoolVar(&o.json, "json", false, "print the report as JSON")
@@ -56,6 +79,10 @@ default, never exits 1 for a finding).`,
 		f.IntVar(&o.maxFlows, "max-flows", 50000, "flows tracked at once; the least recently active are finished beyond it")
 		f.StringVar(&o.progress, "progress", "auto", "progress bar on stderr: auto (a terminal and a file over 64 MiB), always, never")
 		f.StringVar(&o.failOn, "fail-on", "never", "exit 1 when a finding of this severity or worse is present: warning, error, never")
+		f.StringVar(&o.live, "live", "", "read the live interface IF instead of a file (Linux)")
+		f.StringVar(&o.filter, "filter", "", "with --live: capture filter, tcpdump syntax (compiled by tcpdump)")
+		f.DurationVar(&o.duration, "duration", 0, "with --live: stop after this long (default: at Ctrl-C)")
+		f.StringVar(&o.stream, "stream", "auto", "print findings as they complete: auto (--live, or - from a pipe), always, never")
 		return c
 	})
 }
@@ -84,6 +111,9 @@ func runAnalyze(env *Env, o *analyzeOptions, path string) error {
 	var size int64
 	name := path
 	if path == "-" {
+		if o.stream == "always" || o.stream == "auto" && isPipe(env.Stdin) {
+			return runAnalyzeStdin(env, o, failOn)
+		}
 		in, name = env.Stdin, "stdin"
 	} else {
 		f, err := os.Open(path)
