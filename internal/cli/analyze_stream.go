@@ -56,7 +56,7 @@ func isPipe(r io.Reader) bool {
 type streamPrinter struct {
 	env   *Env
 	json  bool
-	quiet bool // --stream never: the report alone, as for a file
+	quiet bool             // --stream never: the report alone, as for a file
 	worst capture.Severity // worst finding handed out
 	n     int
 	err   error
