@@ -35,14 +35,17 @@ var errLiveTimeout = errors.New("no packet")
 const livePoll = 50 * time.Millisecond
 
 // Run analyzes the interface's packets with s until ctx is done or, when
-// d > 0, for d. The stream's report covers what was read.
-func (l *Live) Run(ctx context.Context, s *Stream, d time.Duration) error {
+// d > 0, for d. The stream's report covers what was read. every, when not
+// nil, is called from Run's goroutine about every poll interval (and
+// every 4096 packets), where the stream can be read safely.
+func (l *Live) Run(ctx context.Context, s *Stream, d time.Duration, every func()) error {
 	s.SetFormat("live")
 	var end time.Time
 	if d > 0 {
 		end = time.Now().Add(d)
 	}
-	for ctx.Err() == nil {
+	last := time.Now()
+	for n := 0; ctx.Err() == nil; n++ {
 		now := time.Now()
 		if !end.IsZero() && !now.Before(end) {
 			return nil
@@ -55,6 +58,10 @@ func (l *Live) Run(ctx context.Context, s *Stream, d time.Duration) error {
 			s.Tick(now.UnixNano())
 		default:
 			return err
+		}
+		if every != nil && (n&4095 == 0 || now.Sub(last) >= livePoll) {
+			last = now
+			every()
 		}
 	}
 	return nil

@@ -43,7 +43,7 @@ func TestLabLiveBlackhole(t *testing.T) {
 			})
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
-			go func() { done <- live.Run(ctx, s, 0) }()
+			go func() { done <- live.Run(ctx, s, 0, nil) }()
 
 			start := time.Now()
 			got := p.downloadFrom(t, netip.MustParseAddr(tc.server), 64<<10, 3500*time.Millisecond)

@@ -186,7 +186,7 @@ func runAnalyzeLive(env *Env, o *analyzeOptions) error {
 	p := &streamPrinter{env: env, json: o.json, quiet: o.stream == "never"}
 	s := capture.NewStream(capture.StreamOptions{Options: capture.Options{Name: o.live, MaxFlows: o.maxFlows}}, p.event)
 	fmt.Fprintf(env.Stderr, "mtukit: analyzing %s live (%s)%s; Ctrl-C for the report\n", o.live, live.LinkType(), filterNote(o.filter))
-	runErr := live.Run(env.Ctx, s, o.duration)
+	runErr := live.Run(env.Ctx, s, o.duration, nil)
 	rep := s.Report()
 	if st, err := live.Stats(); err == nil && st.Dropped > 0 {
 		fmt.Fprintf(env.Stderr, "mtukit: the kernel dropped %d of %d packets (the analysis is behind the link): the report misses them\n", st.Dropped, st.Received+st.Dropped)

@@ -7,11 +7,17 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
+	"net/http"
 	"net/netip"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/mtukit/mtukit/capture"
 	"github.com/mtukit/mtukit/internal/netlab"
@@ -180,4 +186,137 @@ func TestLabAnalyzeLive(t *testing.T) {
 	if r := last.Report; r.Format != "live" || len(r.Findings) != 1 || r.Findings[0].Code != capture.CodeBlackhole || r.Summary.PathMTUMax != 1499 || r.Summary.PathMTUMin != 252 {
 		t.Errorf("report %+v: want the black hole, path MTU 252..1499", r)
 	}
+}
+
+// scraper reads a URL from inside host h's namespace (where `mtukit
+// watch` listens).
+func scraper(h *netlab.Host) *http.Client {
+	return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (c net.Conn, err error) {
+			err = h.Do(func() (err error) {
+				var d net.Dialer
+				c, err = d.DialContext(ctx, network, addr)
+				return err
+			})
+			return c, err
+		}}}
+}
+
+// startWatch runs `mtukit watch` on the router's interface toward the
+// server and returns the metrics URL, its stdout and a stop function that
+// returns the exit code.
+func startWatch(t *testing.T, l *liveLab) (string, *stampWriter, func() int) {
+	t.Helper()
+	out, errw := &stampWriter{}, &stampWriter{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := runIn(l.r, ctx, out, errw, "watch", l.ifS, "--listen", "127.0.0.1:0", "--filter", "tcp or icmp or icmp6")
+	t.Cleanup(cancel)
+	re := regexp.MustCompile(`metrics on (http://\S+/metrics)`)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if m := re.FindStringSubmatch(errw.String()); m != nil {
+			return m[1], out, func() int { cancel(); return <-done }
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("watch did not start: %q", errw.String())
+		}
+	}
+}
+
+// findingsCount is mtukit_watch_findings_total for code and peer, parsed
+// by Prometheus's own text parser (0 when the series is absent).
+func findingsCount(t *testing.T, c *http.Client, url, code, peer string) float64 {
+	t.Helper()
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fam := fams["mtukit_watch_findings_total"]
+	if fam == nil {
+		return 0
+	}
+	total := 0.0
+	for _, m := range fam.Metric {
+		labels := map[string]string{}
+		for _, l := range m.Label {
+			labels[l.GetName()] = l.GetValue()
+		}
+		if labels["code"] == code && labels["peer"] == peer {
+			total += m.GetCounter().GetValue()
+		}
+	}
+	return total
+}
+
+// TestLabWatch: `mtukit watch` on the router of the black-hole path counts
+// one blackhole for the client's /24 and one for its /48 (the IPv4 and the
+// IPv6 download), each printed as a JSON line before the client gives up;
+// on the same path with ICMP let through, the downloads complete, no
+// blackhole is counted, and the ptb finding of each flow is counted once
+// the flow has closed.
+func TestLabWatch(t *testing.T) {
+	t.Run("blackhole", func(t *testing.T) {
+		l := newLiveLab(t, true)
+		url, out, stop := startWatch(t, l)
+		c := scraper(l.r)
+		for _, tc := range []struct{ server, peer string }{{"10.3.2.2", "10.3.1.0/24"}, {"fd03:2::2", "fd03:1::/48"}} {
+			if n := findingsCount(t, c, url, capture.CodeBlackhole, tc.peer); n != 0 {
+				t.Errorf("%s: %v black holes before the download", tc.peer, n)
+			}
+			start := time.Now()
+			if got := l.download(t, tc.server, 64<<10, 3500*time.Millisecond); got != 0 {
+				t.Errorf("the client received %d body bytes through the black hole", got)
+			}
+			gaveUp := time.Now()
+			if n := findingsCount(t, c, url, capture.CodeBlackhole, tc.peer); n != 1 {
+				t.Errorf("mtukit_watch_findings_total{code=blackhole,peer=%s} = %v, want 1", tc.peer, n)
+			}
+			prefix := tc.server
+			if strings.Contains(prefix, ":") {
+				prefix = "[" + prefix + "]"
+			}
+			told, ok := out.first(`"flow":"` + prefix + ":")
+			if !ok || !told.After(start) || !told.Before(gaveUp) {
+				t.Errorf("%s: the finding's line came at %v, want within the download (0..%v)\n%s", tc.server, told.Sub(start), gaveUp.Sub(start), out.String())
+			}
+		}
+		if n := findingsCount(t, c, url, capture.CodeBlackhole, "10.3.2.0/24"); n != 0 {
+			t.Errorf("a blackhole counted for the server's prefix")
+		}
+		if code := stop(); code != ExitOK {
+			t.Errorf("exit %d", code)
+		}
+	})
+	t.Run("clean", func(t *testing.T) {
+		l := newLiveLab(t, false)
+		url, out, stop := startWatch(t, l)
+		c := scraper(l.r)
+		body := 64 << 10
+		if got := l.download(t, "10.3.2.2", body, 5*time.Second); got != body {
+			t.Fatalf("the client received %d of %d bytes", got, body)
+		}
+		// the flow closed when download returned: its findings come
+		// Closed (5 s) later
+		deadline := time.Now().Add(10 * time.Second)
+		for findingsCount(t, c, url, capture.CodePTB, "10.3.1.0/24") == 0 && time.Now().Before(deadline) {
+			time.Sleep(200 * time.Millisecond)
+		}
+		if n := findingsCount(t, c, url, capture.CodePTB, "10.3.1.0/24"); n != 1 {
+			t.Errorf("ptb for 10.3.1.0/24 = %v, want 1 once the flow closed\n%s", n, out.String())
+		}
+		if n := findingsCount(t, c, url, capture.CodeBlackhole, "10.3.1.0/24"); n != 0 {
+			t.Errorf("blackhole counted on a path whose ICMP gets through: %v\n%s", n, out.String())
+		}
+		if strings.Contains(out.String(), "blackhole") {
+			t.Errorf("a blackhole line on a clean path:\n%s", out.String())
+		}
+		if code := stop(); code != ExitOK {
+			t.Errorf("exit %d", code)
+		}
+	})
 }
