@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mtukit/mtukit/internal/netlab"
 )
 
 // TestLabLiveBlackhole: the black-hole download of TestLabBlackhole,
@@ -71,6 +73,45 @@ func TestLabLiveBlackhole(t *testing.T) {
 			}
 			if st, err := live.Stats(); err != nil || st.Received == 0 || st.Dropped != 0 {
 				t.Errorf("socket stats %+v %v: want packets and no drops", st, err)
+			}
+		})
+	}
+}
+
+// TestLabLiveLoopback: on lo every packet passes twice (leaving and
+// arriving); the live capture keeps one, as tcpdump does: the same count
+// as tcpdump -i lo for the same pings, with and without a filter.
+func TestLabLiveLoopback(t *testing.T) {
+	for _, filter := range []string{"", "icmp"} {
+		t.Run("filter="+filter, func(t *testing.T) {
+			netlab.Require(t, "tcpdump", "ping")
+			h := netlab.New(t).Host("h")
+			var live *Live
+			if err := h.Do(func() (err error) {
+				live, err = OpenLive("lo", LiveOptions{Filter: filter})
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			defer live.Close()
+			cap := h.Capture("lo", "icmp", "")
+			s := NewStream(StreamOptions{}, func(Event) {})
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- live.Run(ctx, s, 0, nil) }()
+			if err := h.Ping("127.0.0.1", 3, 56, "-i", "0.2"); err != nil {
+				t.Fatal(err)
+			}
+			n, err := cap.Stop()
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := s.Report(); n != 6 || r.Packets != int64(n) {
+				t.Errorf("live capture %d packets, tcpdump %d: want 6 each (3 pings, 3 replies)", r.Packets, n)
 			}
 		})
 	}

@@ -27,7 +27,7 @@ func OpenLive(iface string, opt LiveOptions) (*Live, error) {
 	if _, err := net.InterfaceByName(iface); err != nil {
 		return nil, fmt.Errorf("interface %q: %w", iface, err)
 	}
-	link, err := ifLinkType(iface)
+	link, hw, err := ifLinkType(iface)
 	if err != nil {
 		return nil, err
 	}
@@ -36,6 +36,11 @@ func OpenLive(iface string, opt LiveOptions) (*Live, error) {
 		if prog, err = CompileFilter(opt.Filter, link); err != nil {
 			return nil, err
 		}
+	}
+	if hw == unix.ARPHRD_LOOPBACK {
+		// a packet on lo is seen leaving and arriving: keep one, as
+		// libpcap does (it skips PACKET_OUTGOING on loopback devices)
+		prog = skipOutgoing(prog)
 	}
 	ring := opt.RingMB
 	if ring <= 0 {
@@ -97,28 +102,45 @@ func (l *Live) Stats() (LiveStats, error) {
 // Close releases the socket and its ring.
 func (l *Live) Close() { l.tp.Close() }
 
+// skipOutgoing prefixes a filter (nil: accept all) with a test that
+// rejects packets the host sends (the packet type, a Linux BPF extension).
+func skipOutgoing(prog []bpf.RawInstruction) []bpf.RawInstruction {
+	head, err := bpf.Assemble([]bpf.Instruction{
+		bpf.LoadExtension{Num: bpf.ExtType},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.PACKET_OUTGOING, SkipFalse: 1},
+		bpf.RetConstant{Val: 0},
+	})
+	if err != nil {
+		panic(err) // constant program
+	}
+	if prog == nil {
+		prog = []bpf.RawInstruction{{Op: 6, K: 262144}} // ret #262144: accept
+	}
+	return append(head, prog...)
+}
+
 // ifLinkType maps the interface's hardware type (SIOCGIFHWADDR) to the
 // link type of the frames an AF_PACKET raw socket reads from it.
-func ifLinkType(iface string) (layers.LinkType, error) {
+func ifLinkType(iface string) (layers.LinkType, uint16, error) {
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return 0, fmt.Errorf("interface %s: %w", iface, err)
+		return 0, 0, fmt.Errorf("interface %s: %w", iface, err)
 	}
 	defer unix.Close(fd)
 	ifr, err := unix.NewIfreq(iface)
 	if err != nil {
-		return 0, fmt.Errorf("interface %q: %w", iface, err)
+		return 0, 0, fmt.Errorf("interface %q: %w", iface, err)
 	}
 	if err := unix.IoctlIfreq(fd, unix.SIOCGIFHWADDR, ifr); err != nil {
-		return 0, fmt.Errorf("interface %s: hardware type: %w", iface, err)
+		return 0, 0, fmt.Errorf("interface %s: hardware type: %w", iface, err)
 	}
 	switch t := ifr.Uint16(); t {
 	case unix.ARPHRD_ETHER, unix.ARPHRD_LOOPBACK:
-		return layers.LinkTypeEthernet, nil
+		return layers.LinkTypeEthernet, t, nil
 	case unix.ARPHRD_NONE, unix.ARPHRD_RAWIP, unix.ARPHRD_PPP, unix.ARPHRD_TUNNEL, unix.ARPHRD_TUNNEL6, unix.ARPHRD_SIT:
 		// tun, wireguard, ppp, ipip, ip6tnl, sit: the frame is the IP packet
-		return layers.LinkTypeRaw, nil
+		return layers.LinkTypeRaw, t, nil
 	default:
-		return 0, fmt.Errorf("interface %s has hardware type %d, which a live capture does not read (Ethernet, loopback and IP tunnels such as tun, wireguard, ppp, ipip, sit); capture it with tcpdump -w - | mtukit analyze -", iface, t)
+		return 0, 0, fmt.Errorf("interface %s has hardware type %d, which a live capture does not read (Ethernet, loopback and IP tunnels such as tun, wireguard, ppp, ipip, sit); capture it with tcpdump -w - | mtukit analyze -", iface, t)
 	}
 }
