@@ -32,7 +32,7 @@ func init() {
 	register(func(env *Env) *cobra.Command {
 		o := &analyzeOptions{}
 		c := &cobra.Command{
-			Use:   "analyze FILE | analyze --live IF",
+			Use:   "analyze FILE|--live IF",
 			Short: "Find MTU and MSS trouble in a pcap or pcapng capture",
 			Long: `analyze reads a capture (pcap or pcapng, gzip allowed, "-" for stdin) and
 reports what is wrong with MTU and MSS, worst first, each finding with a stable
@@ -54,8 +54,9 @@ line: {"time":...,"finding":{...}} for each, {"report":{...}} last.
 Exit status: 0 when the report is printed, 2 for bad input (flags, a file that
 is not a capture, one that breaks off: the report of what came before is still
 printed), and with --fail-on warning|error, 1 when a finding of that severity
-or worse is present (the report is printed all the same; --fail-on never, the
-default, never exits 1 for a finding).`,
+or worse is present (the report is printed all the same; live, a finding
+printed early counts too; --fail-on never, the default, never exits 1 for a
+finding).`,
 			Example: `  mtukit analyze trace.pcap
   mtukit analyze trace.pcapng --flows
   tcpdump -i eth0 -w - | mtukit analyze -
