@@ -126,3 +126,26 @@ func TestAnalyzeLiveErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestAnalyzeStdinStreamPcapng: pcapng (gzip) streams from stdin too
+// (the IPv6 black-hole download, converted by editcap), with the report the
+// file gives.
+func TestAnalyzeStdinStreamPcapng(t *testing.T) {
+	path := filepath.Join("..", "..", "capture", "testdata", "stream", "lab-blackhole-ipv6.pcapng.gz")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := runStdin(t, string(data), "analyze", "--stream", "always", "-")
+	if code != ExitOK || errs != "" || !strings.Contains(out, "stdin: pcapng, ") {
+		t.Fatalf("code %d stderr %q:\n%s", code, errs, out)
+	}
+	file, _, _ := run(t, "analyze", path)
+	ev, rep, _ := strings.Cut(out, "--- report of everything seen ---\n")
+	if !strings.Contains(ev, "ERROR   blackhole  [fd00:2::2]:") {
+		t.Errorf("no early blackhole:\n%s", ev)
+	}
+	if strings.SplitN(rep, "\n", 2)[1] != strings.SplitN(file, "\n", 2)[1] {
+		t.Errorf("the streamed report differs from the file's below the first line:\n%s\n---\n%s", rep, file)
+	}
+}
