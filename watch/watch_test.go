@@ -158,3 +158,27 @@ func TestFindingsEndpoint(t *testing.T) {
 		t.Errorf("/findings %s\nwant %s", b, want)
 	}
 }
+
+// FuzzPeer: any flow text gives PeerNone or a prefix of the configured
+// length, never a panic.
+func FuzzPeer(f *testing.F) {
+	f.Add("10.0.2.2:80 > 192.0.2.77:40000")               // IPv4 flow
+	f.Add("[2001:db8:2::2]:80 > [2001:db8:1:ff::1]:4000") // IPv6 flow
+	f.Add("192.0.2.1 > 198.51.100.200")                   // addresses only
+	f.Add("10.0.0.1 (3 flows)")                           // an aggregate
+	f.Add(" > ")                                          // empty ends
+	m, err := New(Config{Prefix4: 20, Prefix6: 40, Local: []netip.Addr{netip.MustParseAddr("10.0.2.2")}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, flow string) {
+		p := m.Peer(flow)
+		if p == PeerNone {
+			return
+		}
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil || pfx.Addr().Is4() && pfx.Bits() != 20 || pfx.Addr().Is6() && pfx.Bits() != 40 || pfx.Masked() != pfx {
+			t.Errorf("Peer(%q) = %q", flow, p)
+		}
+	})
+}
