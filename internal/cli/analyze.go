@@ -83,7 +83,7 @@ finding).`,
 		f.StringVar(&o.live, "live", "", "read the live interface IF instead of a file (Linux)")
 		f.StringVar(&o.filter, "filter", "", "with --live: capture filter, tcpdump syntax (compiled by tcpdump)")
 		f.DurationVar(&o.duration, "duration", 0, "with --live: stop after this long (default: at Ctrl-C)")
-		f.StringVar(&o.stream, "stream", "auto", "print findings as they complete: auto (--live, or - from a pipe), always, never")
+		f.StringVar(&o.stream, "stream", "auto", "print findings as they complete: auto (--live, or - from a pipe), always (files too), never")
 		return c
 	})
 }
@@ -113,7 +113,7 @@ func runAnalyze(env *Env, o *analyzeOptions, path string) error {
 	name := path
 	if path == "-" {
 		if o.stream == "always" || o.stream == "auto" && isPipe(env.Stdin) {
-			return runAnalyzeStdin(env, o, failOn)
+			return runAnalyzeStream(env, o, failOn, env.Stdin, "stdin", true)
 		}
 		in, name = env.Stdin, "stdin"
 	} else {
@@ -129,6 +129,9 @@ func runAnalyze(env *Env, o *analyzeOptions, path string) error {
 			size = st.Size()
 		}
 		in = f
+		if o.stream == "always" {
+			return runAnalyzeStream(env, o, failOn, f, path, false)
+		}
 	}
 	opt := capture.Options{Name: name, MaxFlows: o.maxFlows}
 	bar := o.progress == "always" || (o.progress == "auto" && size >= progressMin && isTerminal(env.Stderr))

@@ -129,33 +129,37 @@ func (p *streamPrinter) verdict(threshold capture.Severity, rep *capture.Report)
 // writer (tcpdump) got the signal too and flushes and closes its end.
 const stdinGrace = 2 * time.Second
 
-// runAnalyzeStdin analyzes a capture arriving on stdin as it comes.
-func runAnalyzeStdin(env *Env, o *analyzeOptions, failOn capture.Severity) error {
+// runAnalyzeStream analyzes a capture as it arrives (stdin from a pipe,
+// or any input with --stream always), printing findings as they complete.
+// A pipe is read through one that can be closed: a read from stdin cannot
+// be interrupted, and after Ctrl-C the report must still come out.
+func runAnalyzeStream(env *Env, o *analyzeOptions, failOn capture.Severity, in io.Reader, name string, pipe bool) error {
 	p := &streamPrinter{env: env, json: o.json}
-	s := capture.NewStream(capture.StreamOptions{Options: capture.Options{Name: "stdin", MaxFlows: o.maxFlows}}, p.event)
-	// Reads go through a pipe that can be closed: a read from stdin cannot
-	// be interrupted, and after Ctrl-C the report must still come out.
-	pr, pw := io.Pipe()
-	go func() {
-		_, err := io.Copy(pw, env.Stdin)
-		pw.CloseWithError(err) // nil: EOF
-	}()
+	s := capture.NewStream(capture.StreamOptions{Options: capture.Options{Name: name, MaxFlows: o.maxFlows}}, p.event)
 	var stopped atomic.Bool
-	if ctx := env.Ctx; ctx != nil {
+	if pipe {
+		pr, pw := io.Pipe()
 		go func() {
-			<-ctx.Done()
-			time.Sleep(stdinGrace)
-			stopped.Store(true)
-			pw.CloseWithError(io.EOF)
+			_, err := io.Copy(pw, in)
+			pw.CloseWithError(err) // nil: EOF
 		}()
+		if ctx := env.Ctx; ctx != nil {
+			go func() {
+				<-ctx.Done()
+				time.Sleep(stdinGrace)
+				stopped.Store(true)
+				pw.CloseWithError(io.EOF)
+			}()
+		}
+		in = pr
 	}
-	err := s.ReadCapture(pr, nil)
+	err := s.ReadCapture(in, nil)
 	if stopped.Load() {
 		err = nil // cut by Ctrl-C: the report covers what came
 	}
 	rep := s.Report()
 	if rep.Packets == 0 && err != nil {
-		return asUsage(fmt.Errorf("stdin: %w", err))
+		return asUsage(fmt.Errorf("%s: %w", name, err))
 	}
 	if err != nil {
 		rep.Partial, rep.Error = true, err.Error()
@@ -164,7 +168,7 @@ func runAnalyzeStdin(env *Env, o *analyzeOptions, failOn capture.Severity) error
 		return werr
 	}
 	if err != nil {
-		return asUsage(fmt.Errorf("stdin: %w (the report covers the packets before it)", err))
+		return asUsage(fmt.Errorf("%s: %w (the report covers the packets before it)", name, err))
 	}
 	return p.verdict(failOn, rep)
 }

@@ -149,3 +149,13 @@ func TestAnalyzeStdinStreamPcapng(t *testing.T) {
 		t.Errorf("the streamed report differs from the file's below the first line:\n%s\n---\n%s", rep, file)
 	}
 }
+
+// TestAnalyzeFileStreamAlways: --stream always streams a file too.
+func TestAnalyzeFileStreamAlways(t *testing.T) {
+	path := filepath.Join("..", "..", "capture", "testdata", "stream", "lab-blackhole-ipv4.pcap.gz")
+	out, errs, code := run(t, "analyze", "--stream", "always", path)
+	ev, rep, ok := strings.Cut(out, "--- report of everything seen ---\n")
+	if code != ExitOK || errs != "" || !ok || !strings.Contains(ev, "ERROR   blackhole") || !strings.HasPrefix(rep, path+": pcap, 26 packets") {
+		t.Errorf("code %d stderr %q:\n%s", code, errs, out)
+	}
+}
