@@ -139,10 +139,10 @@ func runAnalyzeStream(env *Env, o *analyzeOptions, failOn capture.Severity, in i
 	var stopped atomic.Bool
 	if pipe {
 		pr, pw := io.Pipe()
-		go func() {
-			_, err := io.Copy(pw, in)
+		go func(src io.Reader) {
+			_, err := io.Copy(pw, src)
 			pw.CloseWithError(err) // nil: EOF
-		}()
+		}(in)
 		if ctx := env.Ctx; ctx != nil {
 			go func() {
 				<-ctx.Done()
