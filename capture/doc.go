@@ -60,4 +60,14 @@
 // The findings have stable codes (see the Code constants) and feed one
 // Report, which prints itself as text (WriteText) and marshals to the JSON
 // that `mtukit analyze --json` and the web API share.
+//
+// # Live input
+//
+// A Stream runs the same Analyzer on packets as they arrive (a pipe, or a
+// Live capture: an AF_PACKET ring on Linux through gopacket's afpacket,
+// with filters compiled by tcpdump, CompileFilter) and hands out each
+// finding as an Event as soon as its evidence is complete: a black hole
+// once its third full-size transmission stays unacknowledged, the rest of
+// a flow's findings when it closes or idles. Its Report is Analyze's for
+// the same packets. `mtukit analyze --live` and `mtukit watch` use it.
 package capture

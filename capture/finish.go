@@ -337,8 +337,13 @@ func badOptionDetail(a mss.Anomaly) string {
 
 // blackhole decides whether direction di of f stalled in a PMTUD black hole.
 func (a *Analyzer) blackhole(f *flow, di int) (Finding, bool) {
+	return a.blackholeIn(f, di, &f.d[di].rd().bh, &a.pm)
+}
+
+// blackholeIn decides whether stall bh of direction di of f is a PMTUD
+// black hole, and records the path MTU bounds it sets in pm.
+func (a *Analyzer) blackholeIn(f *flow, di int, bh *stall, pm *pathMTU) (Finding, bool) {
 	d, peer := &f.d[di], &f.d[1-di]
-	bh := &d.rd().bh
 	switch {
 	case bh.tx < 3, !bh.steady:
 		return Finding{}, false // no repeated, backed-off retransmission
@@ -377,7 +382,7 @@ func (a *Analyzer) blackhole(f *flow, di int) (Finding, bool) {
 	} else {
 		detail += fmt.Sprintf(", so the path MTU is below %d", bh.ipLen)
 	}
-	a.pm.blackhole(lo, hi, bh.nums.nums[0])
+	pm.blackhole(lo, hi, bh.nums.nums[0])
 	return Finding{Code: CodeBlackhole, Severity: SeverityError,
 		Title:   fmt.Sprintf("%d-byte segments (%d-byte packets) from %s were sent %d times over %.1f s with back-off and never acknowledged", bh.size, bh.ipLen, sender, bh.tx, span),
 		Detail:  detail,

@@ -208,27 +208,8 @@ func (r *Report) WriteText(w io.Writer, flows bool) error {
 	if len(r.Findings) == 0 {
 		b.WriteString("no findings: nothing in this capture points to an MTU or MSS problem\n")
 	}
-	for _, f := range r.Findings {
-		fmt.Fprintf(&b, "%-7s %s", strings.ToUpper(f.Severity.String()), f.Code)
-		if f.Flow != "" {
-			fmt.Fprintf(&b, "  %s", f.Flow)
-		}
-		b.WriteByte('\n')
-		fmt.Fprintf(&b, "        %s\n", f.Title)
-		if f.Detail != "" {
-			fmt.Fprintf(&b, "        %s\n", f.Detail)
-		}
-		if len(f.Packets) > 0 {
-			fmt.Fprintf(&b, "        evidence: packet%s %s", plural(len(f.Packets)), joinNums(f.Packets))
-			if f.Count > int64(len(f.Packets)) {
-				fmt.Fprintf(&b, " (%d in all)", f.Count)
-			}
-			b.WriteByte('\n')
-		}
-		if f.Fix != "" {
-			fmt.Fprintf(&b, "        fix: %s\n", f.Fix)
-		}
-		b.WriteByte('\n')
+	for i := range r.Findings {
+		r.Findings[i].writeText(&b, "")
 	}
 	for code, n := range sortedMap(r.Omitted) {
 		fmt.Fprintf(&b, "... and %d more %s findings\n", n, code)
@@ -264,6 +245,31 @@ func (r *Report) WriteText(w io.Writer, flows bool) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeText prints a finding as the text report does, its first line
+// after prefix, and a blank line after it.
+func (f *Finding) writeText(b *strings.Builder, prefix string) {
+	fmt.Fprintf(b, "%s%-7s %s", prefix, strings.ToUpper(f.Severity.String()), f.Code)
+	if f.Flow != "" {
+		fmt.Fprintf(b, "  %s", f.Flow)
+	}
+	b.WriteByte('\n')
+	fmt.Fprintf(b, "        %s\n", f.Title)
+	if f.Detail != "" {
+		fmt.Fprintf(b, "        %s\n", f.Detail)
+	}
+	if len(f.Packets) > 0 {
+		fmt.Fprintf(b, "        evidence: packet%s %s", plural(len(f.Packets)), joinNums(f.Packets))
+		if f.Count > int64(len(f.Packets)) {
+			fmt.Fprintf(b, " (%d in all)", f.Count)
+		}
+		b.WriteByte('\n')
+	}
+	if f.Fix != "" {
+		fmt.Fprintf(b, "        fix: %s\n", f.Fix)
+	}
+	b.WriteByte('\n')
 }
 
 func writeFlowTable(b *strings.Builder, r *Report) {

@@ -158,3 +158,62 @@ func TestAnalyzeProgress(t *testing.T) {
 		t.Errorf("code %d stderr %q", code, errs)
 	}
 }
+
+// TestAnalyzeFailOn: --fail-on sets the exit status from the findings'
+// severities (the goldens show what each capture holds), prints the report
+// all the same, and leaves the JSON as it is.
+func TestAnalyzeFailOn(t *testing.T) {
+	const (
+		withError   = "zeek__ipv4_fragmented-4.pcap"       // fragment_overlap (error), fragmentation (warning)
+		withWarning = "suricata-verify__bug-76_input.pcap" // bad_tcp_option (warning), no error
+		infoOnly    = "tcpdump__bigtcp-ipv4.pcap"          // offload (info)
+		clean       = "suricata-verify__eve-flow-esp_input.pcap"
+	)
+	for _, tc := range []struct {
+		name, file, failOn string
+		code               int
+		errPart            string
+	}{
+		{"default never, error present", withError, "", ExitOK, ""},
+		{"never, error present", withError, "never", ExitOK, ""},
+		{"error, error present", withError, "error", ExitFailure, "1 finding at or above error (--fail-on): fragment_overlap"},
+		{"warning, error present", withError, "warning", ExitFailure, "at or above warning (--fail-on): fragment_overlap, fragmentation"},
+		{"error, warning only", withWarning, "error", ExitOK, ""},
+		{"warning, warning only", withWarning, "warning", ExitFailure, "bad_tcp_option"},
+		{"warning, info only", infoOnly, "warning", ExitOK, ""},
+		{"warning, no findings", clean, "warning", ExitOK, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, asJSON := range []bool{false, true} {
+				args := []string{"analyze"}
+				if tc.failOn != "" {
+					args = append(args, "--fail-on", tc.failOn)
+				}
+				if asJSON {
+					args = append(args, "--json")
+				}
+				out, errs, code := run(t, append(args, realPcap(tc.file))...)
+				if code != tc.code {
+					t.Errorf("json %v: code %d, want %d (stderr %q)", asJSON, code, tc.code, errs)
+				}
+				if tc.errPart == "" && errs != "" || tc.errPart != "" && (strings.Count(errs, "\n") != 1 || !strings.Contains(errs, tc.errPart)) {
+					t.Errorf("json %v: stderr %q, want one line with %q", asJSON, errs, tc.errPart)
+				}
+				// the report is printed whatever the verdict, and the JSON
+				// is the same bytes as without --fail-on
+				plainArgs := []string{"analyze", realPcap(tc.file)}
+				if asJSON {
+					plainArgs = append(plainArgs, "--json")
+				}
+				plain, _, _ := run(t, plainArgs...)
+				if out != plain {
+					t.Errorf("json %v: output with --fail-on differs from without", asJSON)
+				}
+			}
+		})
+	}
+	out, errs, code := run(t, "analyze", "--fail-on", "info", realPcap(clean))
+	if code != ExitUsage || out != "" || !strings.Contains(errs, `--fail-on "info": want warning, error or never`) {
+		t.Errorf("--fail-on info: code %d stdout %q stderr %q", code, out, errs)
+	}
+}
