@@ -212,7 +212,12 @@ func canonical(def *layerDef, a args) string {
 }
 
 // suggest returns the candidate closest to s by edit distance, if close enough.
-func suggest(s string, candidates []string) string {
+func suggest(s string, candidates []string) string { return Suggest(s, candidates, 2) }
+
+// Suggest returns the candidate closest to s (edit distance; a prefix either
+// way counts 1), when it is within max(tolerance, len(s)/3) edits: the "did
+// you mean" of layer, argument and preset names, and of the CLI's flags.
+func Suggest(s string, candidates []string, tolerance int) string {
 	best, bestD := "", 1<<30
 	for _, c := range candidates {
 		d := editDistance(s, c)
@@ -223,7 +228,7 @@ func suggest(s string, candidates []string) string {
 			best, bestD = c, d
 		}
 	}
-	if bestD <= max(2, len(s)/3) {
+	if bestD <= max(tolerance, len(s)/3) {
 		return best
 	}
 	return ""

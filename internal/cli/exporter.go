@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -115,21 +113,5 @@ func runExporter(env *Env, o *exporterOptions) error {
 	}
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	fmt.Fprintf(env.Stderr, "mtukit exporter: listening on http://%s/ (modules: %v)\n", ln.Addr(), cfg.ModuleNames())
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	ctx := env.Ctx
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	select {
-	case err := <-errc:
-		if errors.Is(err, http.ErrServerClosed) {
-			return nil
-		}
-		return err
-	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return srv.Shutdown(sctx)
-	}
+	return serveUntilDone(env.Ctx, srv, ln)
 }

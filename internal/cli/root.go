@@ -113,7 +113,7 @@ func flagError(cmd *cobra.Command, err error) error {
 		if s, ok := flagSynonyms[name]; ok && slices.Contains(names, s) {
 			return usagef("unknown flag --%s for %s (did you mean --%s?)", name, cmd.CommandPath(), s)
 		}
-		if s := closest(name, names); s != "" {
+		if s := encap.Suggest(name, names, 1); s != "" {
 			return usagef("unknown flag --%s for %s (did you mean --%s?)", name, cmd.CommandPath(), s)
 		}
 		return usagef("unknown flag --%s for %s (see %s --help)", name, cmd.CommandPath(), cmd.CommandPath())
@@ -131,45 +131,6 @@ func flagError(cmd *cobra.Command, err error) error {
 		return usagef("--%s %q: want %s", f.Name, ie.GetValue(), want)
 	}
 	return asUsage(err)
-}
-
-// closest is the candidate nearest to s (edit distance, or a prefix), if
-// near enough to be what was meant.
-func closest(s string, candidates []string) string {
-	best, bestD := "", 1<<30
-	for _, c := range candidates {
-		d := editDistance(s, c)
-		if strings.HasPrefix(c, s) || strings.HasPrefix(s, c) {
-			d = min(d, 1)
-		}
-		if d < bestD {
-			best, bestD = c, d
-		}
-	}
-	if bestD <= max(1, len(s)/3) {
-		return best
-	}
-	return ""
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := 1
-			if a[i-1] == b[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // Main runs mtukit with args and returns the process exit code. Errors are

@@ -82,9 +82,15 @@ func runServe(env *Env, o *serveOptions) error {
 	}
 	srv := web.NewServer(o.listen, cfg)
 	fmt.Fprintf(env.Stderr, "mtukit: serving on http://%s/\n", ln.Addr())
+	return serveUntilDone(env.Ctx, srv, web.LimitListener(ln, cfg.ConnsPerClient))
+}
+
+// serveUntilDone serves HTTP on ln until the server fails or ctx ends, then
+// shuts it down gracefully (5 s for requests in flight): serve's and the
+// exporter's main loop.
+func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener) error {
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(web.LimitListener(ln, cfg.ConnsPerClient)) }()
-	ctx := env.Ctx
+	go func() { errc <- srv.Serve(ln) }()
 	if ctx == nil {
 		ctx = context.Background()
 	}
