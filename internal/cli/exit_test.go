@@ -29,6 +29,12 @@ var outOfRange = []struct {
 	args []string
 }{
 	{"analyze --max-flows", []string{"analyze", "--max-flows", "0", "x.pcap"}},
+	{"analyze --duration", []string{"analyze", "--live", "lo", "--duration", "-1s"}},
+	{"watch --duration", []string{"watch", "lo", "--duration", "-1s"}},
+	{"watch --max-flows", []string{"watch", "lo", "--max-flows", "0"}},
+	{"watch --max-peers", []string{"watch", "lo", "--max-peers", "0"}},
+	{"watch --prefix4", []string{"watch", "lo", "--prefix4", "33"}},
+	{"watch --prefix6", []string{"watch", "lo", "--prefix6", "0"}},
 	{"calc --mtu", []string{"calc", "--stack", "gre", "--mtu", "0"}},
 	{"calc --mtu", []string{"calc", "--stack", "gre", "--mtu", "67"}},
 	{"calc --mtu", []string{"calc", "--stack", "gre", "--mtu", "65536"}},
