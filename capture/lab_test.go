@@ -73,30 +73,7 @@ func (p *path) download(t *testing.T, body int, wait time.Duration) (got int) {
 
 func (p *path) downloadFrom(t *testing.T, server netip.Addr, body int, wait time.Duration) (got int) {
 	t.Helper()
-	c, s, err := netlab.TCPPair(p.c, p.s, server, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	defer s.Close()
-	if _, err := c.Write(make([]byte, 100)); err != nil {
-		t.Fatal(err)
-	}
-	s.SetReadDeadline(time.Now().Add(2 * time.Second))
-	if _, err := io.ReadFull(s, make([]byte, 100)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Write(make([]byte, 200)); err != nil {
-		t.Fatal(err)
-	}
-	c.SetReadDeadline(time.Now().Add(2 * time.Second))
-	if _, err := io.ReadFull(c, make([]byte, 200)); err != nil {
-		t.Fatalf("the 200-byte header did not arrive: %v", err)
-	}
-	go s.Write(make([]byte, body)) // returns when the data is queued or the socket closes
-	c.SetReadDeadline(time.Now().Add(wait))
-	n, _ := io.ReadFull(c, make([]byte, body))
-	return n
+	return netlab.Download(t, p.c, p.s, server, body, wait, 0)
 }
 
 // analyzeLab stops the capture, keeps it when asked, and analyzes it.

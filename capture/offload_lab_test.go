@@ -3,7 +3,6 @@
 package capture
 
 import (
-	"io"
 	"net/netip"
 	"slices"
 	"strings"
@@ -36,39 +35,7 @@ type ends struct{ sender, receiver *Report }
 // resets the connection from the client after it.
 func labDownload(t *testing.T, p *path, server netip.Addr, body int, wait, abort time.Duration) int {
 	t.Helper()
-	c, s, err := netlab.TCPPair(p.c, p.s, server, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	defer s.Close()
-	if _, err := c.Write(make([]byte, 100)); err != nil {
-		t.Fatal(err)
-	}
-	s.SetReadDeadline(time.Now().Add(2 * time.Second))
-	if _, err := io.ReadFull(s, make([]byte, 100)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Write(make([]byte, 200)); err != nil {
-		t.Fatal(err)
-	}
-	c.SetReadDeadline(time.Now().Add(2 * time.Second))
-	if _, err := io.ReadFull(c, make([]byte, 200)); err != nil {
-		t.Fatalf("the 200-byte header did not arrive: %v", err)
-	}
-	go s.Write(make([]byte, body))
-	if abort > 0 {
-		time.Sleep(abort)
-		c.SetLinger(0) // close with a RST, as a killed client does
-		return 0
-	}
-	if wait < 0 {
-		time.Sleep(-wait) // the client does not read: its window closes
-		return 0
-	}
-	c.SetReadDeadline(time.Now().Add(wait))
-	n, _ := io.ReadFull(c, make([]byte, body))
-	return n
+	return netlab.Download(t, p.c, p.s, server, body, wait, abort)
 }
 
 // TestLabOffloadMatrix runs the lab scenarios with offloads (TSO, GSO, GRO)

@@ -58,30 +58,7 @@ func newLiveLab(t *testing.T, dropPTB bool) *liveLab {
 // the body bytes received.
 func (l *liveLab) download(t *testing.T, server string, body int, wait time.Duration) int {
 	t.Helper()
-	c, s, err := netlab.TCPPair(l.c, l.s, netip.MustParseAddr(server), 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	defer s.Close()
-	if _, err := c.Write(make([]byte, 100)); err != nil {
-		t.Fatal(err)
-	}
-	s.SetReadDeadline(time.Now().Add(2 * time.Second))
-	if _, err := io.ReadFull(s, make([]byte, 100)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Write(make([]byte, 200)); err != nil {
-		t.Fatal(err)
-	}
-	c.SetReadDeadline(time.Now().Add(2 * time.Second))
-	if _, err := io.ReadFull(c, make([]byte, 200)); err != nil {
-		t.Fatalf("the 200-byte header did not arrive: %v", err)
-	}
-	go s.Write(make([]byte, body))
-	c.SetReadDeadline(time.Now().Add(wait))
-	n, _ := io.ReadFull(c, make([]byte, body))
-	return n
+	return netlab.Download(t, l.c, l.s, netip.MustParseAddr(server), body, wait, 0)
 }
 
 // stampWriter keeps what is written and when each write came.

@@ -2,8 +2,10 @@ package netlab
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
+	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -93,4 +95,49 @@ func control(c *net.TCPConn, f func(fd int) error) error {
 		return fmt.Errorf("getsockopt: %w", ferr)
 	}
 	return nil
+}
+
+// Download is the labs' standard transfer over a real TCP connection from
+// server (listening on addr) to client: the client sends a 100-byte request,
+// the server a 200-byte header (which any path carries) and then body bytes.
+// The client reads for at most wait and Download returns the body bytes it
+// got. A negative wait: the client does not read at all for -wait (its
+// window closes); abort > 0: the client resets the connection (RST, as a
+// killed client does) that long after the body is queued. Errors before the
+// body are fatal to t.
+func Download(t testing.TB, client, server *Host, addr netip.Addr, body int, wait, abort time.Duration) int {
+	t.Helper()
+	c, s, err := TCPPair(client, server, addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	defer s.Close()
+	if _, err := c.Write(make([]byte, 100)); err != nil {
+		t.Fatal(err)
+	}
+	s.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if _, err := io.ReadFull(s, make([]byte, 100)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Write(make([]byte, 200)); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if _, err := io.ReadFull(c, make([]byte, 200)); err != nil {
+		t.Fatalf("the 200-byte header did not arrive: %v", err)
+	}
+	go s.Write(make([]byte, body)) // returns when the data is queued or the socket closes
+	if abort > 0 {
+		time.Sleep(abort)
+		c.SetLinger(0)
+		return 0
+	}
+	if wait < 0 {
+		time.Sleep(-wait)
+		return 0
+	}
+	c.SetReadDeadline(time.Now().Add(wait))
+	n, _ := io.ReadFull(c, make([]byte, body))
+	return n
 }
