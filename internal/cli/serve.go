@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -29,25 +30,16 @@ func init() {
 		c := &cobra.Command{
 			Use:   "serve",
 			Short: "Serve the web page and the JSON API (calc, tput, sim, analyze)",
-			Long: `serve runs mtukit's web page and its JSON API from this binary: every asset is
+			Long: fmt.Sprintf(`serve runs mtukit's web page and its JSON API from this binary: every asset is
 embedded, nothing loads from elsewhere, and no endpoint sends packets.
 
-  GET  /                      the page (?stack=...&mtu=... renders those results)
-  GET  /api/v1/calc           what calc --json prints (stack, mtu, packet, tcp-options, family, interface, physical)
-  GET  /api/v1/tput           what tput --json prints (tput's flags as parameters, except --plot)
-  GET  /api/v1/sim            what sim --json prints (sim's flags except --plot and --workers;
-                              2000 trials per row unless given, at most 20000)
-  POST /api/v1/analyze        what analyze --json prints for the uploaded capture (multipart field "file" or raw body)
-  GET  /api/v1/catalog        every layer and argument (calc --list --json)
-  GET  /api/v1/openapi.json   the API's description
-  GET  /healthz
-
+%s
 It listens on loopback by default; put it behind a reverse proxy with TLS before
 exposing it. Heavy work (tput, sim, analyze) runs on a bounded number of slots, each
 client has a token-bucket rate limit, and slow or oversized requests are cut off.
 An upload must average --min-upload-rate, and the work it may cause is bounded
 (--max-unpacked, --max-packets, --max-interfaces, --max-flows; sim's --max-trials); a request over a
-bound is refused with the bound and its flag named (docs/security.md).`,
+bound is refused with the bound and its flag named (docs/security.md).`, endpointHelp()),
 			Example: `  mtukit serve
   mtukit serve --listen :8080 --rate-limit 50
   curl 'http://127.0.0.1:8080/api/v1/calc?stack=pppoe/esp(aes-gcm-16)/gre'`,
@@ -139,4 +131,13 @@ func serveConfig(o *serveOptions) (web.Config, error) {
 	cfg.HeavyRate, cfg.HeavyBurst = o.heavyRate, 5*o.heavyRate
 	cfg.MaxUpload, cfg.MaxHeavy, cfg.ConnsPerClient = o.maxUpload, o.maxHeavy, o.conns
 	return cfg, nil
+}
+
+// endpointHelp lists the web's routes for --help, from its routes table.
+func endpointHelp() string {
+	var b strings.Builder
+	for _, e := range web.Endpoints() {
+		fmt.Fprintf(&b, "  %-4s %-22s %s\n", e.Method, e.Path, e.Help)
+	}
+	return b.String()
 }
