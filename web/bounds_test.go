@@ -14,30 +14,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mtukit/mtukit/internal/tracegen"
 	"github.com/mtukit/mtukit/web"
 )
 
 // ngBomb is a pcapng of a section header and n interface description
-// blocks (20 bytes each, Ethernet, no options).
+// blocks (tracegen.WriteInterfaceBomb).
 func ngBomb(n int) []byte {
-	le := binary.LittleEndian
-	b := make([]byte, 28, 28+20*n)
-	le.PutUint32(b[0:], 0x0a0d0d0a)
-	le.PutUint32(b[4:], 28)
-	le.PutUint32(b[8:], 0x1a2b3c4d)
-	le.PutUint16(b[12:], 1)
-	le.PutUint64(b[16:], ^uint64(0))
-	le.PutUint32(b[24:], 28)
-	idb := make([]byte, 20)
-	le.PutUint32(idb[0:], 1)
-	le.PutUint32(idb[4:], 20)
-	le.PutUint16(idb[8:], 1)
-	le.PutUint32(idb[12:], 65535)
-	le.PutUint32(idb[16:], 20)
-	for range n {
-		b = append(b, idb...)
-	}
-	return b
+	var b bytes.Buffer
+	tracegen.WriteInterfaceBomb(&b, n)
+	return b.Bytes()
 }
 
 // tinyPcap is a classic pcap of n empty Ethernet records (16 bytes each):

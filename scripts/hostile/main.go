@@ -14,7 +14,6 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
-	"encoding/binary"
 	"flag"
 	"fmt"
 	"io"
@@ -26,6 +25,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mtukit/mtukit/internal/tracegen"
 )
 
 func main() {
@@ -177,30 +178,11 @@ func clientAt(ip net.IP, timeout time.Duration) *http.Client {
 	return &http.Client{Timeout: timeout, Transport: &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: 2}}
 }
 
-// ngBomb is a gzip'd pcapng: a section header and n interface description
-// blocks (Ethernet, no options).
+// ngBomb is a gzip'd interface bomb of n blocks (tracegen.WriteInterfaceBomb).
 func ngBomb(n int) []byte {
-	le := binary.LittleEndian
-	shb := make([]byte, 28)
-	le.PutUint32(shb[0:], 0x0a0d0d0a)
-	le.PutUint32(shb[4:], 28)
-	le.PutUint32(shb[8:], 0x1a2b3c4d)
-	le.PutUint16(shb[12:], 1)
-	le.PutUint64(shb[16:], ^uint64(0))
-	le.PutUint32(shb[24:], 28)
-	idb := make([]byte, 20)
-	le.PutUint32(idb[0:], 1)
-	le.PutUint32(idb[4:], 20)
-	le.PutUint16(idb[8:], 1)
-	le.PutUint32(idb[12:], 65535)
-	le.PutUint32(idb[16:], 20)
 	var buf bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	zw.Write(shb)
-	chunk := bytes.Repeat(idb, 4096)
-	for k := 0; k < n; k += 4096 {
-		zw.Write(chunk[:20*min(4096, n-k)])
-	}
+	tracegen.WriteInterfaceBomb(zw, n)
 	zw.Close()
 	return buf.Bytes()
 }
