@@ -97,44 +97,27 @@ type tsharkTCP struct {
 func tsharkRun(t *testing.T, bin, file string) map[int64]tsharkTCP {
 	t.Helper()
 	fields := []string{"frame.number", "ip.src", "ip.dst", "ipv6.src", "ipv6.dst", "tcp.srcport", "tcp.dstport", "tcp.flags.syn", "tcp.options.mss_val", "frame.protocols"}
-	args := append([]string{"-n", "-r", file}, tsharkPrefs...)
-	args = append(args, "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=,")
-	for _, f := range fields {
-		args = append(args, "-e", f)
-	}
-	cmd := exec.Command(bin, args...)
-	var out, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("tshark %s: %v\n%s", file, err, stderr.String())
-	}
-	last := func(s string) string { return s[strings.LastIndexByte(s, ',')+1:] }
-	first := func(s string) string { x, _, _ := strings.Cut(s, ","); return x }
 	res := map[int64]tsharkTCP{}
-	for _, line := range strings.Split(strings.TrimRight(out.String(), "\n"), "\n") {
-		c := strings.Split(line, "\t")
-		if len(c) < len(fields) {
-			continue
-		}
+	for _, c := range tsharkRows(t, bin, file, tsharkPrefs, fields) {
 		n, err := strconv.ParseInt(c[0], 10, 64)
 		protos := c[9]
 		if err != nil || c[5] == "" || strings.Contains(protos, "icmp") {
 			continue // no TCP, or TCP quoted in an ICMP error
 		}
-		src, dst := last(c[1]), last(c[2])
+		src, dst := lastOf(c[1]), lastOf(c[2])
 		if strings.LastIndex(protos, ":ipv6") > strings.LastIndex(protos, ":ip:") && c[3] != "" {
-			src, dst = last(c[3]), last(c[4])
+			src, dst = lastOf(c[3]), lastOf(c[4])
 		}
 		sa, err1 := netip.ParseAddr(src)
 		da, err2 := netip.ParseAddr(dst)
-		sp, err3 := strconv.ParseUint(first(c[5]), 10, 16)
-		dp, err4 := strconv.ParseUint(first(c[6]), 10, 16)
+		sp, err3 := strconv.ParseUint(firstOf(c[5]), 10, 16)
+		dp, err4 := strconv.ParseUint(firstOf(c[6]), 10, 16)
 		if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
-			t.Fatalf("%s frame %d: tshark fields %q", file, n, line)
+			t.Fatalf("%s frame %d: tshark fields %q", file, n, strings.Join(c, "\t"))
 		}
 		res[n] = tsharkTCP{
 			src: netip.AddrPortFrom(sa, uint16(sp)).String(), dst: netip.AddrPortFrom(da, uint16(dp)).String(),
-			syn: first(c[7]) == "1" || first(c[7]) == "True", mss: first(c[8]),
+			syn: firstOf(c[7]) == "1" || firstOf(c[7]) == "True", mss: firstOf(c[8]),
 		}
 	}
 	return res

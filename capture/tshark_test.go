@@ -40,34 +40,8 @@ func tsharkFields(t *testing.T, bin, file string) map[int64]tsharkFrame {
 	t.Helper()
 	fields := []string{"frame.number", "ip.src", "ip.dst", "ipv6.src", "ipv6.dst", "tcp.srcport", "tcp.dstport",
 		"tcp.len", "tcp.options.mss_val", "icmp.type", "icmp.code", "icmp.mtu", "icmpv6.type", "icmpv6.mtu", "_ws.malformed", "frame.protocols"}
-	args := []string{"-n", "-r", file, "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=,"}
-	for _, f := range fields {
-		args = append(args, "-e", f)
-	}
-	cmd := exec.Command(bin, args...)
-	var out, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("tshark %s: %v\n%s", file, err, stderr.String())
-	}
-	last := func(s string) string {
-		if i := strings.LastIndexByte(s, ','); i >= 0 {
-			return s[i+1:]
-		}
-		return s
-	}
-	first := func(s string) string {
-		if i := strings.IndexByte(s, ','); i >= 0 {
-			return s[:i]
-		}
-		return s
-	}
 	res := map[int64]tsharkFrame{}
-	for _, line := range strings.Split(strings.TrimRight(out.String(), "\n"), "\n") {
-		c := strings.Split(line, "\t")
-		if len(c) < len(fields) {
-			continue
-		}
+	for _, c := range tsharkRows(t, bin, file, nil, fields) {
 		n, err := strconv.ParseInt(c[0], 10, 64)
 		if err != nil {
 			continue
@@ -78,23 +52,23 @@ func tsharkFields(t *testing.T, bin, file string) map[int64]tsharkFrame {
 		// family came last.
 		protos := c[15]
 		if strings.LastIndex(protos, ":ipv6") > strings.LastIndex(protos, ":ip:") && c[3] != "" {
-			f.src, f.dst = last(c[3]), last(c[4])
+			f.src, f.dst = lastOf(c[3]), lastOf(c[4])
 		} else {
-			f.src, f.dst = last(c[1]), last(c[2])
+			f.src, f.dst = lastOf(c[1]), lastOf(c[2])
 		}
 		if c[5] != "" && !strings.Contains(protos, "icmp") {
 			f.hasTCP = true
-			f.sport, f.dport, f.tcpLen, f.mss = first(c[5]), first(c[6]), first(c[7]), first(c[8])
+			f.sport, f.dport, f.tcpLen, f.mss = firstOf(c[5]), firstOf(c[6]), firstOf(c[7]), firstOf(c[8])
 		}
-		if (first(c[9]) == "3" && first(c[10]) == "4") || first(c[12]) == "2" {
+		if (firstOf(c[9]) == "3" && firstOf(c[10]) == "4") || firstOf(c[12]) == "2" {
 			f.hasPTB = true
-			f.mtu = first(c[11])
+			f.mtu = firstOf(c[11])
 			if f.mtu == "" {
-				f.mtu = first(c[13])
+				f.mtu = firstOf(c[13])
 			}
 			// the quote's addresses
 			if c[12] != "" {
-				f.src, f.dst = last(c[3]), last(c[4])
+				f.src, f.dst = lastOf(c[3]), lastOf(c[4])
 			}
 		}
 		res[n] = f
@@ -253,3 +227,32 @@ func TestDecodeAgainstTshark(t *testing.T) {
 func show(f tsharkFrame) string {
 	return fmt.Sprintf("%s:%s > %s:%s len %s mss %s", f.src, f.sport, f.dst, f.dport, f.tcpLen, f.mss)
 }
+
+// tsharkRows runs tshark -T fields over file with prefs (-o options) and
+// returns one row of the given fields per frame (multiple occurrences of a
+// field joined by ","; first and last pick one).
+func tsharkRows(t *testing.T, bin, file string, prefs, fields []string) [][]string {
+	t.Helper()
+	args := append([]string{"-n", "-r", file}, prefs...)
+	args = append(args, "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=,")
+	for _, f := range fields {
+		args = append(args, "-e", f)
+	}
+	cmd := exec.Command(bin, args...)
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("tshark %s: %v\n%s", file, err, stderr.String())
+	}
+	var rows [][]string
+	for _, line := range strings.Split(strings.TrimRight(out.String(), "\n"), "\n") {
+		if c := strings.Split(line, "\t"); len(c) >= len(fields) {
+			rows = append(rows, c)
+		}
+	}
+	return rows
+}
+
+func lastOf(s string) string { return s[strings.LastIndexByte(s, ',')+1:] }
+
+func firstOf(s string) string { x, _, _ := strings.Cut(s, ","); return x }
