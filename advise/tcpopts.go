@@ -35,6 +35,11 @@ func optionsText(o mss.SegmentOptions) string {
 	return strings.Join(p, ",")
 }
 
+// DefaultTCPOptions is what a data segment carries unless told otherwise:
+// timestamps, as Linux, macOS and Windows servers negotiate by default. The
+// CLI's --tcp-options and the API's tcp-options default to it.
+const DefaultTCPOptions = "ts"
+
 // ParseTCPOptions reads "ts,sack=3,md5,ao=12" ("" or "none": no options).
 // The TCP header holds at most 40 bytes of options.
 func ParseTCPOptions(s string) (mss.SegmentOptions, error) {

@@ -34,7 +34,7 @@ func perr(param, format string, a ...any) *encap.ParamError {
 // change its JSON; --vendor only filters the text) to advise.Options.
 func calcRequest(q url.Values) (advise.Options, *encap.ParamError) {
 	var o advise.Options // zero values are advise.Calc's defaults (and a preset's link MTU)
-	o.TCP, _ = advise.ParseTCPOptions("ts")
+	o.TCP, _ = advise.ParseTCPOptions(advise.DefaultTCPOptions)
 	b := newQuery(q)
 	bindCalc(b, &o)
 	return o, b.done()
@@ -147,7 +147,7 @@ func (s *Server) internal(w http.ResponseWriter, err error) {
 // --plot (which writes a file) and --json (always on).
 func tputRequest(q url.Values) (tput.Request, *encap.ParamError) {
 	r := tput.DefaultRequest()
-	tcp, _ := advise.ParseTCPOptions("ts")
+	tcp, _ := advise.ParseTCPOptions(advise.DefaultTCPOptions)
 	b := newQuery(q)
 	bindTput(b, &r, &tcp)
 	r.Options, _ = tcp.Bytes()

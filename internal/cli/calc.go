@@ -51,7 +51,7 @@ The stack is written from the wire inwards, layers joined by "/", each "name" or
 		f.StringVarP(&o.stack, "stack", "s", "", "encapsulation stack, wire inwards (empty: a plain link)")
 		f.IntVarP(&o.mtu, "mtu", "m", 1500, "IP MTU of the link the stack rides on (68..65535)")
 		f.IntVar(&o.packet, "packet", 0, "also show the wire size and breakdown of an inner packet of N bytes")
-		f.StringVar(&o.tcpOpts, "tcp-options", "ts", "options on each data segment: ts, sack=N, md5, ao=N, none")
+		f.StringVar(&o.tcpOpts, "tcp-options", advise.DefaultTCPOptions, "options on each data segment: ts, sack=N, md5, ao=N, none")
 		f.StringVar(&o.family, "family", "ipv4", "inner family for efficiency and blueprint: ipv4 or ipv6")
 		f.StringVar(&o.preset, "preset", "", "a named setup (stack, link MTU and the vendor's published figure); see --list-presets")
 		f.StringVar(&o.iface, "interface", "", "tunnel interface name used in the configuration lines (default: the layer's own, e.g. wg0, gre1, vxlan0, ppp0)")

@@ -60,7 +60,7 @@ trip (pmtud), or fragmentation (fragment), and prices the usual choices.`,
 		f.IntVarP(&r.LinkMTU, "mtu", "m", r.LinkMTU, "IP MTU of the link the stack rides on (68..65535)")
 		f.StringVar(&o.preset, "preset", "", "a named setup for the stack and link MTU, as calc (mtukit calc --list-presets)")
 		f.StringVar(&o.family, "family", r.Family.String(), "family of the TCP connection: ipv4 or ipv6")
-		f.StringVar(&o.tcpOpts, "tcp-options", "ts", "options on each data segment, as calc: ts, sack=N, md5, ao=N, none")
+		f.StringVar(&o.tcpOpts, "tcp-options", advise.DefaultTCPOptions, "options on each data segment, as calc: ts, sack=N, md5, ao=N, none")
 		f.DurationVar(&r.RTT, "rtt", r.RTT, "round-trip time")
 		f.Float64Var(&r.Loss, "loss", r.Loss, "segment loss probability, in [0, 1) (0.01 = 1%)")
 		f.StringVar(&r.Window, "window", r.Window, "receive window in bytes (1MiB, 65535...); with --wscale, the 16-bit window field (default 65535 << 7)")
